@@ -1,0 +1,61 @@
+# Corridor — `make run` and `make test` are the whole set-up on a fresh clone.
+# Needs Python 3.11+, Java 17+ and Maven on PATH; everything else is installed here.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "corridor: Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+	@touch $@
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install Corridor with its test and dev tools
+
+.PHONY: run
+run: $(STAMP) ## Bring up Kafka and PostgreSQL and run Corridor
+	$(BIN)/corridor up
+	$(BIN)/corridor status
+
+.PHONY: test
+test: $(STAMP) ## Run every test tier (starts a real Kafka and PostgreSQL for the run)
+	$(BIN)/pytest
+
+.PHONY: unit
+unit: $(STAMP) ## Run the pure unit tests only (no broker, no database)
+	$(BIN)/pytest tests/unit
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: format
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: status
+status: $(STAMP) ## Is the local stack healthy?
+	$(BIN)/corridor status
+
+.PHONY: down
+down: $(STAMP) ## Stop the local Kafka and PostgreSQL
+	$(BIN)/corridor down
+
+.PHONY: clean
+clean: ## Stop the stack and remove its data (.corridor/) and the virtualenv
+	-test -x $(BIN)/corridor && $(BIN)/corridor down
+	rm -rf .corridor $(VENV)

@@ -1,0 +1,1 @@
+"""Corridor's processes: the stream processors, the CLI and the local stack."""

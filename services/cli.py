@@ -1,0 +1,77 @@
+"""The `corridor` command: run the local stack and talk to Corridor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from services.config import PROJECT_ROOT, Settings
+from services.stack.errors import StackError
+
+app = typer.Typer(
+    help="Corridor: coordination backend for humanitarian emergency response.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+schemas_app = typer.Typer(help="Event contracts for partner agencies.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"corridor: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def up() -> None:
+    """Start Kafka and PostgreSQL if they are not running, create topics, apply migrations."""
+    from services.stack.local import LocalStack
+
+    settings = Settings()
+    try:
+        for line in LocalStack(settings).up():
+            typer.echo(line)
+    except StackError as exc:
+        _fail(str(exc))
+    typer.echo(f"CORRIDOR_KAFKA_BOOTSTRAP={settings.bootstrap_servers}")
+    typer.echo(f"CORRIDOR_DATABASE_URL={settings.dsn()}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the local Kafka and PostgreSQL cleanly."""
+    from services.stack.local import LocalStack
+
+    try:
+        for line in LocalStack().down():
+            typer.echo(line)
+    except StackError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def status() -> None:
+    """Report whether Kafka and PostgreSQL answer. Exit code 1 when one does not."""
+    from services.stack.local import LocalStack
+
+    report = LocalStack().status()
+    for health in report:
+        typer.echo(f"{health.name:<9} {'healthy' if health.ok else 'DOWN':<8} {health.detail}")
+    if not all(h.ok for h in report):
+        raise typer.Exit(code=1)
+
+
+@schemas_app.command("export")
+def schemas_export(
+    out: Path = typer.Option(PROJECT_ROOT / "schemas" / "published", help="Output folder."),
+) -> None:
+    """Write the JSON Schemas and the AsyncAPI 3.0 document partners integrate against."""
+    from schemas.publish import export
+
+    for path in export(out):
+        typer.echo(str(path))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,66 @@
+"""One place for configuration: `CORRIDOR_*` environment variables, read by pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INFRA_DIR = PROJECT_ROOT / "infra"
+
+
+class Settings(BaseSettings):
+    """Settings shared by every Corridor process.
+
+    Every field can be set as `CORRIDOR_<FIELD>` in the environment (or a `.env` file).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CORRIDOR_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".corridor",
+        description="Where the local Kafka and PostgreSQL keep their data, logs and pid files.",
+    )
+    jar_cache: Path = Field(
+        default=Path.home() / ".cache" / "corridor" / "kafka",
+        description="Where Maven copies the Kafka broker jars (outside the repository).",
+    )
+    kafka_port: int = Field(default=9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(default=9093, ge=1, le=65535)
+    kafka_heap: str = "768m"
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Use an existing Kafka cluster instead of the local one (host:port,...).",
+    )
+    postgres_port: int = Field(default=54329, ge=1, le=65535)
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Use an existing PostgreSQL server instead of the embedded one.",
+    )
+    database_name: str = "corridor"
+    topic_namespace: str = Field(
+        default="",
+        description="Prefix for every topic name; tests use a fresh one per test.",
+    )
+    log_level: str = "INFO"
+
+    @cached_property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def uses_local_kafka(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    def dsn(self) -> str:
+        """The PostgreSQL connection string every process uses."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/{self.database_name}"

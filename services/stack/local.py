@@ -1,0 +1,122 @@
+"""`corridor up / down / status`: the local stack as one object."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.config import Settings
+from services.stack import database, process, topics
+from services.stack.errors import StackError
+from services.stack.kafka import KafkaNode
+from services.stack.postgres import PostgresNode
+
+
+def topic_plans(namespace: str = "") -> list[topics.TopicPlan]:
+    """Every topic of the catalogue, as the broker should have it."""
+    from schemas.catalogue import CATALOGUE, topic_name
+
+    return [
+        topics.TopicPlan(
+            name=topic_name(spec, namespace),
+            partitions=spec.partitions,
+            retention_ms=spec.retention_ms,
+            cleanup_policy=spec.cleanup_policy,
+        )
+        for spec in CATALOGUE
+    ]
+
+
+@dataclass
+class Health:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class LocalStack:
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def kafka(self) -> KafkaNode:
+        s = self.settings
+        return KafkaNode(
+            home=s.state_dir / "kafka", jar_cache=s.jar_cache,
+            port=s.kafka_port, controller_port=s.kafka_controller_port, heap=s.kafka_heap,
+        )  # fmt: skip
+
+    @property
+    def postgres(self) -> PostgresNode:
+        return PostgresNode(
+            home=self.settings.state_dir / "postgres", port=self.settings.postgres_port
+        )
+
+    def up(self) -> list[str]:
+        """Start what is not running, wait for it, create topics, migrate. Idempotent."""
+        notes = []
+        s = self.settings
+        if s.uses_local_kafka:
+            how = "started" if self.kafka.start() else "already running"
+            notes.append(f"kafka {how} on {s.bootstrap_servers}")
+        if s.uses_embedded_postgres:
+            how = "started" if self.postgres.start() else "already running"
+            notes.append(f"postgres {how} on 127.0.0.1:{s.postgres_port}")
+        notes.extend(asyncio.run(self._prepare()))
+        return notes
+
+    async def _prepare(self) -> list[str]:
+        s = self.settings
+        await topics.wait_ready(s.bootstrap_servers)
+        plans = topic_plans(s.topic_namespace)
+        created = await topics.ensure_topics(s.bootstrap_servers, plans)
+        await database.ensure_database(s.dsn())
+        applied = await database.migrate(s.dsn())
+        return [
+            f"topics: {len(created)} created, {len(plans)} in the catalogue",
+            f"migrations: {len(applied)} applied",
+        ]
+
+    def down(self) -> list[str]:
+        notes = []
+        if self.settings.uses_local_kafka:
+            notes.append("kafka stopped" if self.kafka.stop() else "kafka was not running")
+        if self.settings.uses_embedded_postgres:
+            notes.append("postgres stopped" if self.postgres.stop() else "postgres was not running")
+        return notes
+
+    def status(self) -> list[Health]:
+        return asyncio.run(self._status())
+
+    async def _status(self) -> list[Health]:
+        s = self.settings
+        report = []
+        expected = [p.name for p in topic_plans(s.topic_namespace)]
+        host, _, port = s.bootstrap_servers.split(",")[0].rpartition(":")
+        try:
+            if not process.port_open(host, int(port)):
+                raise StackError(f"nothing listens on {s.bootstrap_servers}: run `corridor up`")
+            await topics.wait_ready(s.bootstrap_servers, within=5)
+            present = await topics.describe(s.bootstrap_servers, expected)
+            report.append(Health("kafka", True, f"{s.bootstrap_servers}, "
+                                 f"{len(present)}/{len(expected)} catalogue topics"))  # fmt: skip
+        except StackError as exc:
+            report.append(Health("kafka", False, str(exc)))
+        try:
+            conn = await asyncpg.connect(s.dsn(), timeout=5)
+            try:
+                count = await conn.fetchval("SELECT count(*) FROM schema_migrations")
+                version = await conn.fetchval("SHOW server_version")
+            finally:
+                await conn.close()
+            where = f"127.0.0.1:{s.postgres_port}" if s.uses_embedded_postgres else "external"
+            report.append(
+                Health("postgres", True, f"{where}, PostgreSQL {version}, {count} migrations")
+            )
+        except OSError:
+            report.append(Health("postgres", False, "not answering: run `corridor up`"))
+        except (asyncpg.PostgresError, TimeoutError) as exc:
+            report.append(Health("postgres", False, f"{type(exc).__name__}: {exc}"))
+        return report

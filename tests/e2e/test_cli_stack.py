@@ -1,0 +1,109 @@
+"""`corridor up / status / down` as an operator runs them: real processes, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+from services.stack import process
+
+CORRIDOR = [sys.executable, "-m", "services.cli"]
+
+
+def corridor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CORRIDOR, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def processes_under(folder: Path) -> list[str]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(folder) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(cmdline[:120])
+    return found
+
+
+@pytest.fixture
+def stack_env():
+    state = Path(tempfile.mkdtemp(prefix="corridor-cli-"))
+    env = {
+        **os.environ,
+        "CORRIDOR_STATE_DIR": str(state),
+        "CORRIDOR_KAFKA_PORT": str(process.free_port()),
+        "CORRIDOR_KAFKA_CONTROLLER_PORT": str(process.free_port()),
+        "CORRIDOR_POSTGRES_PORT": str(process.free_port()),
+        "CORRIDOR_KAFKA_HEAP": "512m",
+    }
+    yield env, state
+    corridor("down", env=env)
+    shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.mark.timeout(600)
+def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
+    env, state = stack_env
+    first = corridor("up", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "kafka started" in first.stdout and "postgres started" in first.stdout
+    assert "topics: 10 created" in first.stdout
+
+    again = corridor("up", env=env)  # harmless when already up
+    assert again.returncode == 0, again.stderr
+    assert "kafka already running" in again.stdout and "topics: 0 created" in again.stdout
+
+    status = corridor("status", env=env)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert status.stdout.count("healthy") == 2
+    assert "10/10 catalogue topics" in status.stdout
+
+    down = corridor("down", env=env)
+    assert down.returncode == 0, down.stderr
+    assert processes_under(state) == []
+    status = corridor("status", env=env)
+    assert status.returncode == 1
+    assert status.stdout.count("DOWN") == 2
+
+    # A second `up` reuses the formatted storage and the initialised database.
+    second = corridor("up", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "topics: 0 created" in second.stdout and "migrations: 0 applied" in second.stdout
+    assert corridor("down", env=env).returncode == 0
+    assert processes_under(state) == []
+
+
+def test_missing_maven_or_java_is_one_clear_line(tmp_path) -> None:
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {
+        **os.environ,
+        "PATH": str(bare),  # neither mvn nor java
+        "CORRIDOR_STATE_DIR": str(tmp_path / "state"),
+        "CORRIDOR_JAR_CACHE": str(tmp_path / "jars"),
+        "CORRIDOR_KAFKA_PORT": str(process.free_port()),
+        "CORRIDOR_KAFKA_CONTROLLER_PORT": str(process.free_port()),
+    }
+    result = corridor("up", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "corridor: mvn not found on PATH: install Maven (apt-get install maven) "
+        "to run the local Kafka broker"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_every_command_has_help() -> None:
+    for args in [(), ("up",), ("down",), ("status",), ("schemas", "export")]:
+        result = subprocess.run(
+            [*CORRIDOR, *args, "--help"], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Usage" in result.stdout
