@@ -1,0 +1,143 @@
+"""What the processors emit: allocation decisions, escalations and rejections."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import (
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from schemas.base import Contract
+from schemas.types import (
+    Count,
+    EscalationLevel,
+    EscalationReason,
+    EscalationStatus,
+    EventId,
+    Flag,
+    HouseholdIndex,
+    HouseholdSize,
+    Identifier,
+    Kilometres,
+    Need,
+    NeedSet,
+    PCode,
+    RejectReason,
+    Sector,
+    Timestamp,
+    UnplacedReason,
+)
+
+
+class Placement(Contract):
+    """A whole household reserved a place in one shelter, and a vehicle when one is free."""
+
+    alert_id: Identifier
+    household_index: HouseholdIndex
+    persons: HouseholdSize
+    needs: NeedSet = frozenset()
+    shelter_id: Identifier
+    vehicle_id: Identifier | None = None
+    transport_pending: Flag
+    distance_km: Kilometres
+    eta_minutes: Annotated[int, Field(strict=True, ge=0)] | None = None
+    shelter_data_stale: Flag
+    reserved_until: Timestamp
+
+    @field_validator("transport_pending")
+    @classmethod
+    def _pending_without_vehicle(cls, pending: bool, info: ValidationInfo) -> bool:
+        if pending and info.data.get("vehicle_id") is not None:
+            raise ValueError("transport cannot be pending when a vehicle is assigned")
+        return pending
+
+
+class Waitlisted(Contract):
+    """A whole household that could not be placed now, and why."""
+
+    alert_id: Identifier
+    household_index: HouseholdIndex
+    persons: HouseholdSize
+    needs: NeedSet = frozenset()
+    reason: UnplacedReason
+    since: Timestamp
+
+
+class AllocationDecision(Contract):
+    """The allocator's decision on one region event; a household appears at most once."""
+
+    decision_id: Identifier
+    region_pcode: PCode
+    decided_at: Timestamp  # the region log's time, never a processor's clock
+    cause_event_id: EventId
+    alert_id: Identifier | None = None
+    placements: tuple[Placement, ...] = ()
+    waitlisted: tuple[Waitlisted, ...] = ()
+
+    @model_validator(mode="after")
+    def _households_once(self) -> Self:
+        keys = [(p.alert_id, p.household_index) for p in self.placements]
+        keys += [(w.alert_id, w.household_index) for w in self.waitlisted]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a household appears more than once (households are never split)")
+        return self
+
+
+def _sorted_counts(counts: dict[Need, int]) -> dict[str, int]:
+    return {str(need): counts[need] for need in sorted(counts)}
+
+
+class EscalationEvent(Contract):
+    """One open escalation per (region, reason, sector) and episode, updated in place."""
+
+    escalation_id: Identifier
+    region_pcode: PCode
+    reason: EscalationReason
+    sector: Sector
+    level: EscalationLevel
+    status: EscalationStatus
+    episode: Annotated[int, Field(strict=True, ge=1)]
+    persons_affected: Count
+    households_affected: Count
+    needs_counts: Annotated[
+        dict[Need, Count], PlainSerializer(_sorted_counts, when_used="json")
+    ] = Field(default_factory=dict)
+    opened_at: Timestamp
+    updated_at: Timestamp
+    ack_deadline: Timestamp | None = None
+    cause_event_ids: tuple[EventId, ...] = ()
+
+    @field_validator("updated_at")
+    @classmethod
+    def _not_before_opened(cls, updated_at: datetime, info: ValidationInfo) -> datetime:
+        opened_at = info.data.get("opened_at")
+        if opened_at is not None and updated_at < opened_at:
+            raise ValueError("updated_at is before opened_at")
+        return updated_at
+
+
+Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+HeaderName = Annotated[str, StringConstraints(max_length=200)]
+
+
+class RejectedMessage(Contract):
+    """A message intake refused, with its original bytes (base64) and a machine-readable reason."""
+
+    topic: TopicName
+    partition: Count
+    offset: Count
+    key_b64: Base64 | None = None
+    value_b64: Base64
+    headers: tuple[tuple[HeaderName, Base64], ...] = ()  # (name, base64 value)
+    reason: RejectReason
+    message: Annotated[str, StringConstraints(max_length=1000)]
+    rejected_at: Timestamp
+    # as claimed by the refused message, so not necessarily valid ids
+    event_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    partner_id: Annotated[str, StringConstraints(max_length=200)] | None = None

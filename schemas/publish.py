@@ -1,0 +1,80 @@
+"""Write the partner-facing contracts: a JSON Schema per payload type and the AsyncAPI document.
+
+The output is checked in under ``schemas/published/`` and kept in sync by
+``tests/unit/test_published.py``; regenerate with ``corridor schemas export`` (or
+``python -m schemas.publish``).
+"""
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from schemas.asyncapi import document
+from schemas.registry import MODEL_OF
+
+PUBLISHED = Path(__file__).parent / "published"
+ASYNCAPI_FILE = "asyncapi.yaml"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_file(event_type: str) -> str:
+    return f"{event_type}.schema.json"
+
+
+def json_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of the payload (``data``) of an event type."""
+    schema = MODEL_OF[event_type].model_json_schema(mode="validation")
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": f"urn:corridor:schema:{event_type}",
+        **schema,
+        "title": MODEL_OF[event_type].__name__,
+    }
+
+
+def render_json(value: Any) -> bytes:
+    return orjson.dumps(
+        value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+    )
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks, so the description reads as written."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def render_yaml(value: Any) -> bytes:
+    text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return text.encode()
+
+
+def rendered() -> dict[str, bytes]:
+    """File name → content of everything published."""
+    files = {schema_file(t): render_json(json_schema(t)) for t in sorted(MODEL_OF)}
+    files[ASYNCAPI_FILE] = render_yaml(document())
+    return files
+
+
+def export(out_dir: Path = PUBLISHED) -> list[Path]:
+    """Write the published files into ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in rendered().items():
+        path = out_dir / name
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for written in export():
+        print(written)
