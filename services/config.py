@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    faust_store: str = Field(
+        default="rocksdb://",
+        description="Table store of the stream processors (tests use memory://).",
+    )
+    tick_interval: float = Field(
+        default=1.0, gt=0, le=3600, description="Seconds between RegionTicks in every region log."
+    )
+    partners_file: Path = INFRA_DIR / "registry" / "partners.yaml"
+    partner_secrets_file: Path | None = Field(
+        default=INFRA_DIR / "registry" / "dev-secrets.yaml",
+        description="YAML 'partner_id: secret'. The default holds development secrets only.",
+    )
+    regions_file: Path | None = None
+
     @cached_property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"

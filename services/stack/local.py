@@ -15,10 +15,11 @@ from services.stack.postgres import PostgresNode
 
 
 def topic_plans(namespace: str = "") -> list[topics.TopicPlan]:
-    """Every topic of the catalogue, as the broker should have it."""
+    """Every topic of the catalogue and the processors' own, as the broker should have them."""
     from schemas.catalogue import CATALOGUE, topic_name
+    from services.intake import topology as intake
 
-    return [
+    plans = [
         topics.TopicPlan(
             name=topic_name(spec, namespace),
             partitions=spec.partitions,
@@ -27,6 +28,15 @@ def topic_plans(namespace: str = "") -> list[topics.TopicPlan]:
         )
         for spec in CATALOGUE
     ]
+    plans.append(
+        topics.TopicPlan(
+            topic_name(intake.ADMITTED, namespace),
+            intake.ADMITTED_PARTITIONS,
+            intake.ADMITTED_RETENTION_MS,
+            "delete",
+        )
+    )
+    return plans
 
 
 @dataclass

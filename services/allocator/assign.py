@@ -1,0 +1,271 @@
+"""Batch assignment of whole households to shelters: who is placed, then where.
+
+1. *Who* — households in priority order (medical, unaccompanied children, mobility, elderly,
+   waiting time, id) each take their cheapest feasible option with room left. Under scarcity
+   this decides who is placed; nobody is passed over for a household of lower priority that
+   could not have been placed before them.
+2. *Where* — the households placed in step 1 are placed again, together, by regret: the one
+   that would lose most by not getting its best option goes first. The regret placement is kept
+   when it places all of them (otherwise step 1's placement is kept).
+3. Households still unplaced take what room is left, in priority order.
+4. Local improvement: moves to a cheaper option with room, shifts (a household there makes room
+   by moving on to one of its own options) and pairwise swaps, while they lower the total cost.
+
+The cost of an option is person-kilometres (great-circle, origin to shelter) plus a small detour
+charged per scarce service (accessible, health, child protection) the household does not need,
+so scarce places go to those who need them when an equivalent alternative exists. Each household
+considers its ``k`` nearest feasible shelters (from the spatial grid), never all of them.
+"""
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from schemas.types import Service
+from services.allocator.grid import Grid
+from services.geo import haversine_km_coords
+
+SCARCE: frozenset[Service] = frozenset(
+    {Service.ACCESSIBLE, Service.HEALTH, Service.CHILD_PROTECTION}
+)
+CANDIDATES = 16
+IMPROVE_PASSES = 4
+SWAP_PARTNERS = 64
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A household to place: ``rank`` orders priority (smaller first), ``ident`` identifies it."""
+
+    ident: str
+    rank: tuple[object, ...]
+    lat: float
+    lon: float
+    size: int
+    requires: frozenset[Service]
+
+
+@dataclass(frozen=True)
+class Option:
+    cost: float
+    distance_km: float
+    shelter_id: str
+
+
+class Rooms:
+    """Places left per shelter during a batch: a base (available at the tick) minus uses."""
+
+    def __init__(self, base: Callable[[str], int]) -> None:
+        self._base = base
+        self._known: dict[str, int] = {}
+        self._used: dict[str, int] = {}
+
+    def left(self, shelter_id: str) -> int:
+        base = self._known.get(shelter_id)
+        if base is None:
+            base = self._known[shelter_id] = self._base(shelter_id)
+        return base - self._used.get(shelter_id, 0)
+
+    def take(self, shelter_id: str, persons: int) -> None:
+        self._used[shelter_id] = self._used.get(shelter_id, 0) + persons
+
+    def fork(self) -> "Rooms":
+        twin = Rooms(self._base)
+        twin._known = self._known  # the base never changes during a batch
+        twin._used = dict(self._used)
+        return twin
+
+
+@dataclass(frozen=True)
+class Supply:
+    """The shelters a batch may use: their grid, services and positions, and a distance limit."""
+
+    grid: Grid
+    services: Callable[[str], frozenset[Service]]
+    max_km: float
+    scarce_detour_km: float = 0.5
+
+    def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
+        unneeded = len((self.services(shelter_id) & SCARCE) - d.requires)
+        return Option(
+            d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
+        )
+
+    def options(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[Option]:
+        def fits(shelter_id: str) -> bool:
+            return d.requires <= self.services(shelter_id) and rooms.left(shelter_id) >= d.size
+
+        near = self.grid.nearest(d.lat, d.lon, self.max_km, k or CANDIDATES, fits)
+        return sorted((self.option(d, sid, km) for km, sid in near), key=_by_cost)
+
+    def distance(self, d: Demand, shelter_id: str) -> float:
+        lat, lon = self.grid.points[shelter_id]
+        return haversine_km_coords(d.lat, d.lon, lat, lon)
+
+
+Placed = dict[str, Option]
+
+
+def _by_cost(option: Option) -> tuple[float, str]:
+    return option.cost, option.shelter_id
+
+
+def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
+    """Where each placeable household goes (by ident); absent households stay unplaced."""
+    order = sorted(demands, key=lambda d: d.rank)
+    options = {d.ident: supply.options(d, rooms) for d in order}
+    first_rooms = rooms.fork()
+    first = _in_order(order, supply, options, first_rooms)
+    chosen = [d for d in order if d.ident in first]
+    regret_rooms = rooms.fork()
+    regret = _by_regret(chosen, supply, options, regret_rooms)
+    placed, left = (regret, regret_rooms) if len(regret) == len(first) else (first, first_rooms)
+    rest = [d for d in order if d.ident not in placed]
+    placed.update(_in_order(rest, supply, options, left))
+    _improve(order, supply, options, left, placed)
+    return placed
+
+
+def _best(
+    d: Demand, supply: Supply, options: dict[str, list[Option]], rooms: Rooms
+) -> list[Option]:
+    """The household's options with room left, refreshed from the grid when all are full."""
+    fitting = [o for o in options[d.ident] if rooms.left(o.shelter_id) >= d.size]
+    if not fitting and options[d.ident]:
+        fresh = supply.options(d, rooms)
+        known = {o.shelter_id for o in options[d.ident]}
+        merged = options[d.ident] + [o for o in fresh if o.shelter_id not in known]
+        options[d.ident] = sorted(merged, key=_by_cost)
+        fitting = fresh
+    return fitting
+
+
+def _in_order(
+    order: Sequence[Demand], supply: Supply, options: dict[str, list[Option]], rooms: Rooms
+) -> Placed:
+    placed: Placed = {}
+    for d in order:
+        fitting = _best(d, supply, options, rooms)
+        if fitting:
+            placed[d.ident] = fitting[0]
+            rooms.take(fitting[0].shelter_id, d.size)
+    return placed
+
+
+def _regret(fitting: list[Option]) -> float:
+    if len(fitting) < 2:
+        return float("inf")
+    return fitting[1].cost - fitting[0].cost
+
+
+def _by_regret(
+    demands: Sequence[Demand], supply: Supply, options: dict[str, list[Option]], rooms: Rooms
+) -> Placed:
+    placed: Placed = {}
+    by_ident = {d.ident: d for d in demands}
+    heap = []
+    for d in demands:
+        heap.append((-_regret(_best(d, supply, options, rooms)), d.rank, d.ident))
+    heapq.heapify(heap)
+    while heap:
+        key, rank, ident = heapq.heappop(heap)
+        d = by_ident[ident]
+        fitting = _best(d, supply, options, rooms)
+        if not fitting:
+            continue
+        regret = _regret(fitting)
+        if -regret != key and heap and (-regret, rank) > heap[0][:2]:
+            heapq.heappush(heap, (-regret, rank, ident))
+            continue
+        placed[ident] = fitting[0]
+        rooms.take(fitting[0].shelter_id, d.size)
+    return placed
+
+
+def _improve(
+    order: Sequence[Demand],
+    supply: Supply,
+    options: dict[str, list[Option]],
+    rooms: Rooms,
+    placed: Placed,
+) -> None:
+    """Moves and pairwise swaps that lower the total cost, never breaking room or needs."""
+    members: dict[str, list[Demand]] = {}
+    for d in order:
+        if d.ident in placed:
+            members.setdefault(placed[d.ident].shelter_id, []).append(d)
+    for _ in range(IMPROVE_PASSES):
+        changed = False
+        for d in order:
+            current = placed.get(d.ident)
+            if current is None:
+                continue
+            for option in options[d.ident]:
+                if option.cost >= current.cost - EPS:
+                    break
+                if option.shelter_id == current.shelter_id:
+                    continue
+                if rooms.left(option.shelter_id) >= d.size:
+                    _move(d, current, option, rooms, placed, members)
+                    changed = True
+                    break
+                if _swap(d, current, option, supply, rooms, placed, members, options):
+                    changed = True
+                    break
+        if not changed:
+            return
+
+
+def _move(
+    d: Demand,
+    old: Option,
+    new: Option,
+    rooms: Rooms,
+    placed: Placed,
+    members: dict[str, list[Demand]],
+) -> None:
+    rooms.take(old.shelter_id, -d.size)
+    rooms.take(new.shelter_id, d.size)
+    members[old.shelter_id].remove(d)
+    members.setdefault(new.shelter_id, []).append(d)
+    placed[d.ident] = new
+
+
+def _swap(
+    d: Demand,
+    current: Option,
+    option: Option,
+    supply: Supply,
+    rooms: Rooms,
+    placed: Placed,
+    members: dict[str, list[Demand]],
+    options: dict[str, list[Option]],
+) -> bool:
+    """Make room for ``d`` at ``option`` by sending one of its households elsewhere: back to
+    ``d``'s shelter (a swap) or to another of its options with room (a shift)."""
+    here, there = current.shelter_id, option.shelter_id
+    room_here, room_there = rooms.left(here), rooms.left(there)
+    gain = current.cost - option.cost
+    for other in members.get(there, ())[:SWAP_PARTNERS]:
+        if room_there + other.size < d.size:
+            continue
+        now = placed[other.ident]
+        for alt in options[other.ident]:
+            if alt.cost - now.cost >= gain - EPS:
+                break
+            if alt.shelter_id not in (here, there) and rooms.left(alt.shelter_id) >= other.size:
+                _move(other, now, alt, rooms, placed, members)
+                _move(d, current, option, rooms, placed, members)
+                return True
+        if room_here + d.size < other.size or not other.requires <= supply.services(here):
+            continue
+        km = supply.distance(other, here)
+        if km > supply.max_km:
+            continue
+        back = supply.option(other, here, km)
+        if back.cost - now.cost < gain - EPS:
+            _move(other, now, back, rooms, placed, members)
+            _move(d, current, option, rooms, placed, members)
+            return True
+    return False

@@ -1,0 +1,213 @@
+"""Sealing a micro-batch at a tick: pending alerts and the waitlist are placed together."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.ingress import Household
+from schemas.outputs import AllocationDecision, Placement, Waitlisted
+from schemas.types import NEED_SERVICE, Need
+from services.allocator.assign import Demand, Option, Rooms, Supply, assign
+from services.allocator.config import AllocatorConfig
+from services.allocator.decisions import decision
+from services.allocator.entities import Entity, Reservation, WaitEntry, household_id
+from services.allocator.reasons import Reasons
+from services.allocator.state import RegionState
+from services.allocator.transport import Ride, Rider, dispatch
+
+PRIORITY_NEEDS = (Need.MEDICAL, Need.UNACCOMPANIED_CHILDREN, Need.MOBILITY)
+
+
+def priority_class(household: Household) -> int:
+    """0 medical, 1 unaccompanied children, 2 mobility, 3 elderly, 4 everyone else."""
+    for rank, need in enumerate(PRIORITY_NEEDS):
+        if need in household.needs:
+            return rank
+    return 3 if household.elderly > 0 else 4
+
+
+@dataclass(frozen=True)
+class Member:
+    """A household in the batch: from a pending alert (``fresh``) or from the waitlist."""
+
+    alert_id: str
+    index: int
+    lat: float
+    lon: float
+    household: Household
+    since: datetime
+    fresh: bool
+
+    @property
+    def ident(self) -> str:
+        return household_id(self.alert_id, self.index)
+
+    def demand(self) -> Demand:
+        h = self.household
+        rank = (priority_class(h), self.since, self.alert_id, self.index)
+        requires = frozenset(NEED_SERVICE[n] for n in h.needs)
+        return Demand(self.ident, rank, self.lat, self.lon, h.size, requires)
+
+
+def _members(state: RegionState) -> Iterator[Member]:
+    for alert in sorted(state.pending.values(), key=lambda a: (a.received_at, a.alert_id)):
+        for index, h in enumerate(alert.households):
+            yield Member(alert.alert_id, index, alert.lat, alert.lon, h, alert.received_at, True)
+    for w in sorted(
+        state.waitlist.values(), key=lambda w: (w.since, w.alert_id, w.household_index)
+    ):
+        yield Member(w.alert_id, w.household_index, w.lat, w.lon, w.household, w.since, False)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    decisions: tuple[AllocationDecision, ...]
+    upserts: tuple[Entity, ...]
+    deletes: tuple[str, ...]
+
+
+def seal(state: RegionState, now: datetime, cause_id: str, config: AllocatorConfig) -> Sealed:
+    """Decisions for the batch, and the entities they change."""
+    members = list(_members(state))
+    if not members:
+        return Sealed((), (), ())
+    shelters = state.shelters
+    supply = Supply(
+        state.grid,
+        lambda sid: shelters[sid].services,
+        config.max_distance_km,
+        config.scarce_detour_km,
+    )
+    placed = assign([m.demand() for m in members], supply, Rooms(state.available))
+    ranked = sorted((m for m in members if m.ident in placed), key=lambda m: m.demand().rank)
+    rides, vehicles = dispatch(
+        [_rider(m, placed[m.ident], state) for m in ranked], state.vehicles, now
+    )
+    reasons = Reasons(state.grid, supply.services, config.max_distance_km)
+    placements: dict[str, Placement] = {}
+    waiting: dict[str, Waitlisted] = {}
+    for m in members:
+        if m.ident in placed:
+            placements[m.ident] = _placement(
+                m, placed[m.ident], rides.get(m.ident), state, now, config
+            )
+        else:
+            reason = reasons.why(m.demand())
+            waiting[m.ident] = Waitlisted(
+                alert_id=m.alert_id,
+                household_index=m.index,
+                persons=m.household.size,
+                needs=m.household.needs,
+                reason=reason,
+                since=m.since,
+            )
+    decisions = _decisions(state, members, placements, waiting, now, cause_id)
+    decided = {
+        household_id(p.alert_id, p.household_index): d.decision_id
+        for d in decisions
+        for p in d.placements
+    }
+    upserts: list[Entity] = [*vehicles]
+    deletes = [f"pending|{a}" for a in sorted(state.pending)]
+    for m in members:
+        if m.ident in placements:
+            p = placements[m.ident]
+            upserts.append(
+                Reservation(
+                    alert_id=m.alert_id,
+                    household_index=m.index,
+                    shelter_id=p.shelter_id,
+                    persons=p.persons,
+                    vehicle_id=p.vehicle_id,
+                    decision_id=decided[m.ident],
+                    reserved_at=now,
+                    reserved_until=p.reserved_until,
+                )
+            )
+            if not m.fresh:
+                deletes.append(f"waitlist|{m.ident}")
+        else:
+            reason = waiting[m.ident].reason
+            old = state.waitlist.get(m.ident)
+            if old is None or old.reason != reason:
+                upserts.append(
+                    WaitEntry(
+                        alert_id=m.alert_id,
+                        household_index=m.index,
+                        lat=m.lat,
+                        lon=m.lon,
+                        household=m.household,
+                        since=m.since,
+                        reason=reason,
+                    )
+                )
+    return Sealed(decisions, tuple(upserts), tuple(deletes))
+
+
+def _rider(m: Member, option: Option, state: RegionState) -> Rider:
+    shelter = state.shelters[option.shelter_id]
+    return Rider(
+        m.ident,
+        m.alert_id,
+        option.shelter_id,
+        (m.lat, m.lon),
+        (shelter.lat, shelter.lon),
+        m.household.size,
+        Need.MOBILITY in m.household.needs,
+    )
+
+
+def _placement(
+    m: Member,
+    option: Option,
+    ride: Ride | None,
+    state: RegionState,
+    now: datetime,
+    config: AllocatorConfig,
+) -> Placement:
+    shelter = state.shelters[option.shelter_id]
+    return Placement(
+        alert_id=m.alert_id,
+        household_index=m.index,
+        persons=m.household.size,
+        needs=m.household.needs,
+        shelter_id=option.shelter_id,
+        vehicle_id=None if ride is None else ride.vehicle_id,
+        transport_pending=ride is None,
+        distance_km=round(option.distance_km, 3),
+        eta_minutes=None if ride is None else ride.eta_minutes,
+        shelter_data_stale=now - shelter.reported_at > config.stale_after,
+        reserved_until=now + config.reservation_ttl,
+    )
+
+
+def _decisions(
+    state: RegionState,
+    members: list[Member],
+    placements: dict[str, Placement],
+    waiting: dict[str, Waitlisted],
+    now: datetime,
+    cause_id: str,
+) -> tuple[AllocationDecision, ...]:
+    out = []
+    by_alert: dict[str, list[Member]] = {}
+    for m in members:
+        if m.fresh:
+            by_alert.setdefault(m.alert_id, []).append(m)
+    for alert_id in sorted(state.pending, key=lambda a: (state.pending[a].received_at, a)):
+        group = by_alert[alert_id]
+        out.append(
+            decision(
+                state.region_pcode,
+                now,
+                cause_id,
+                alert_id,
+                tuple(placements[m.ident] for m in group if m.ident in placements),
+                tuple(waiting[m.ident] for m in group if m.ident in waiting),
+            )
+        )
+    served = [placements[m.ident] for m in members if not m.fresh and m.ident in placements]
+    if served:
+        served.sort(key=lambda p: (p.alert_id, p.household_index))
+        out.append(decision(state.region_pcode, now, cause_id, None, tuple(served), ()))
+    return tuple(out)

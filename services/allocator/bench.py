@@ -1,0 +1,109 @@
+"""The core's decision cost per household with many shelters in one region. A measurement.
+
+Shelters are scattered around the real Haiti DTM sites; households arrive in alerts of up to
+five around them; one tick seals the batch. Times are ``time.perf_counter`` around ``step``.
+"""
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport, TransportAvailability
+from schemas.sequenced import SequencedEvent
+from schemas.types import GeoPoint, VehicleKind
+from services.allocator.config import AllocatorConfig
+from services.allocator.core import step
+from services.allocator.replay import EPOCH, alert, replay, sequenced, tick
+from services.allocator.scenarios import families, load_sites
+
+REGION = "HT01"
+SHELTER_SPREAD_DEG = 0.08
+
+
+def _events(
+    shelters: int, households: int, vehicles: int, seed: int
+) -> tuple[list[SequencedEvent], list[SequencedEvent]]:
+    sites = load_sites(seed)
+    rng = np.random.default_rng(seed + 7)
+    setup: list[SequencedEvent] = []
+    for n in range(shelters):
+        site = sites[n % len(sites)]
+        lat = site.lat + float(rng.normal(0, SHELTER_SPREAD_DEG))
+        lon = site.lon + float(rng.normal(0, SHELTER_SPREAD_DEG))
+        setup.append(
+            sequenced(
+                f"rep-{n}",
+                REGION,
+                EPOCH,
+                ShelterCapacityReport(
+                    shelter_id=f"sh-{n:05d}",
+                    location=GeoPoint(lat=lat, lon=lon),
+                    capacity=PersonsCapacity(persons=int(rng.integers(0, 12))),
+                    occupancy=0,
+                    services=site.services,
+                    reported_at=EPOCH,
+                ),
+            )
+        )
+    for n in range(vehicles):
+        site = sites[int(rng.integers(0, len(sites)))]
+        setup.append(
+            sequenced(
+                f"veh-{n}",
+                REGION,
+                EPOCH,
+                TransportAvailability(
+                    vehicle_id=f"v-{n:03d}",
+                    kind=VehicleKind.MINIBUS,
+                    seats=14,
+                    accessible_places=2,
+                    location=GeoPoint(lat=site.lat, lon=site.lon),
+                    available=True,
+                    reported_at=EPOCH,
+                ),
+            )
+        )
+    batch: list[SequencedEvent] = []
+    drawn = families(sites, households, seed + 1)
+    for start in range(0, len(drawn), 5):
+        group = drawn[start : start + 5]
+        at = EPOCH + timedelta(seconds=start + 1)
+        members = [
+            Household(size=f.size, children=0, elderly=f.elderly, needs=f.needs) for f in group
+        ]
+        origin = GeoPoint(lat=group[0].lat, lon=group[0].lon)
+        batch.append(sequenced(f"alert-{start}", REGION, at, alert(origin, members, at)))
+    return setup, batch
+
+
+def bench_decision_cost(
+    shelters: int = 10_000, households: int = 2_000, seed: int = 0, vehicles: int = 200
+) -> dict[str, Any]:
+    """µs per household to decide: alerts folded in plus the sealing tick, with ``shelters``
+    shelters (capacities 0–11 persons, so many are full or too small) in one region."""
+    config = AllocatorConfig()
+    setup, batch = _events(shelters, households, vehicles, seed)
+    started = time.perf_counter()
+    state, _ = replay(setup, config, region=REGION)
+    setup_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for event in batch:
+        state, _ = step(state, event, config)
+    alerts_s = time.perf_counter() - started
+    started = time.perf_counter()
+    state, decisions = step(state, tick(REGION, EPOCH + timedelta(hours=1), 1), config)
+    tick_s = time.perf_counter() - started
+    placed = sum(len(d.placements) for d in decisions)
+    return {
+        "shelters": shelters,
+        "households": households,
+        "vehicles": vehicles,
+        "placed": placed,
+        "waitlisted": sum(len(d.waitlisted) for d in decisions),
+        "setup_s": round(setup_s, 3),
+        "alerts_us_per_household": round(1e6 * alerts_s / households, 1),
+        "tick_us_per_household": round(1e6 * tick_s / households, 1),
+        "us_per_household": round(1e6 * (alerts_s + tick_s) / households, 1),
+    }

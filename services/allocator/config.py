@@ -1,0 +1,18 @@
+"""The allocator's rules as numbers: one frozen value, passed to the core with each event."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class AllocatorConfig:
+    max_distance_km: float = 50.0
+    """Farthest a household is sent (great-circle, origin to shelter)."""
+    reservation_ttl: timedelta = timedelta(hours=12)
+    """A placement holds its place this long (log time) unless the arrival is confirmed."""
+    stale_after: timedelta = timedelta(hours=24)
+    """Shelter data older than this is still used, but the placement is flagged stale."""
+    scarce_detour_km: float = 0.5
+    """Detour charged per scarce service a household would occupy without needing it."""
+    processed_horizon: timedelta = timedelta(days=7)
+    """How long processed event ids are kept to recognise redelivered events (log time)."""

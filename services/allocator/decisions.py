@@ -1,0 +1,57 @@
+"""Allocation decisions with deterministic ids: same inputs, same decision, same bytes."""
+
+import hashlib
+from datetime import datetime
+
+from schemas.codec import canonical_json
+from schemas.outputs import AllocationDecision, Placement, Waitlisted
+
+ID_PREFIX = "dec-"
+ID_HEX = 40
+
+
+def decision_id(
+    region_pcode: str,
+    subject: str,
+    placements: tuple[Placement, ...],
+    waitlisted: tuple[Waitlisted, ...],
+) -> str:
+    """``dec-`` and 40 hex digits of the sha256 of what was decided about ``subject`` (the
+    alert id, or for waitlist placements the cause event id)."""
+    content = {
+        "region": region_pcode,
+        "subject": subject,
+        "placements": [
+            [
+                p.alert_id,
+                p.household_index,
+                p.shelter_id,
+                p.vehicle_id,
+                p.distance_km,
+                p.eta_minutes,
+            ]
+            for p in placements
+        ],
+        "waitlisted": [[w.alert_id, w.household_index, str(w.reason)] for w in waitlisted],
+    }
+    return ID_PREFIX + hashlib.sha256(canonical_json(content)).hexdigest()[:ID_HEX]
+
+
+def decision(
+    region_pcode: str,
+    now: datetime,
+    cause_event_id: str,
+    alert_id: str | None,
+    placements: tuple[Placement, ...],
+    waitlisted: tuple[Waitlisted, ...],
+) -> AllocationDecision:
+    subject = alert_id if alert_id is not None else cause_event_id
+    return AllocationDecision(
+        decision_id=decision_id(region_pcode, subject, placements, waitlisted),
+        region_pcode=region_pcode,
+        decided_at=now,
+        cause_event_id=cause_event_id,
+        alert_id=alert_id,
+        placements=placements,
+        waitlisted=waitlisted,
+    )

@@ -1,0 +1,185 @@
+"""The fine-grained entities a region's allocator state is made of, one table key each.
+
+Each entity is a frozen pydantic model with a ``key`` (``<kind>|<id>``, unique within a region)
+and a canonical JSON form (:func:`entity_to_json` / :func:`entity_from_json`), so the agent can
+write only the changed keys to a changelog-backed table (``<region>|<key>``) and rebuild the
+state from them after a restart. Times are UTC; sets serialise sorted.
+"""
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.codec import canonical_json
+from schemas.ingress import Household
+from schemas.types import ServiceSet
+
+SEP = "|"
+"""Separates the kind from the id in a key; never part of an Identifier."""
+
+
+def household_id(alert_id: str, index: int) -> str:
+    """The id of a household within its region: ``<alert id>/<index>``."""
+    return f"{alert_id}/{index}"
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[str]
+
+    @property
+    def ident(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}{SEP}{self.ident}"
+
+
+class Clock(Entity):
+    """The region's log time: the latest sequencing stamp seen (never a processor's clock)."""
+
+    kind: ClassVar[str] = "clock"
+    region_pcode: str
+    now: datetime
+    ticks: int = 0
+
+    @property
+    def ident(self) -> str:
+        return "now"
+
+
+class Shelter(Entity):
+    """The latest report of a shelter; ``capacity`` None when unknown (never used then)."""
+
+    kind: ClassVar[str] = "shelter"
+    shelter_id: str
+    lat: float
+    lon: float
+    capacity: int | None
+    occupancy: int
+    services: ServiceSet = frozenset()
+    open: bool
+    reported_at: datetime
+
+    @property
+    def ident(self) -> str:
+        return self.shelter_id
+
+    @property
+    def usable(self) -> bool:
+        return self.open and self.capacity is not None
+
+
+class Vehicle(Entity):
+    """The latest report of a vehicle, and until when a trip keeps it busy."""
+
+    kind: ClassVar[str] = "vehicle"
+    vehicle_id: str
+    lat: float
+    lon: float
+    seats: int
+    accessible_places: int
+    speed_kmh: float
+    available: bool
+    reported_at: datetime
+    busy_until: datetime | None = None
+
+    @property
+    def ident(self) -> str:
+        return self.vehicle_id
+
+    def free_at(self, now: datetime) -> bool:
+        return self.available and (self.busy_until is None or self.busy_until <= now)
+
+
+class Reservation(Entity):
+    """A place held for a household; it counts against the shelter until a newer report
+    than its confirmed arrival includes it in the occupancy (then it is deleted)."""
+
+    kind: ClassVar[str] = "reservation"
+    alert_id: str
+    household_index: int
+    shelter_id: str
+    persons: int
+    vehicle_id: str | None = None
+    decision_id: str
+    reserved_at: datetime
+    reserved_until: datetime
+    arrived_at: datetime | None = None
+
+    @property
+    def ident(self) -> str:
+        return household_id(self.alert_id, self.household_index)
+
+
+class WaitEntry(Entity):
+    """A household waiting for a place, with why it could not be placed."""
+
+    kind: ClassVar[str] = "waitlist"
+    alert_id: str
+    household_index: int
+    lat: float
+    lon: float
+    household: Household
+    since: datetime
+    reason: str
+
+    @property
+    def ident(self) -> str:
+        return household_id(self.alert_id, self.household_index)
+
+
+class PendingAlert(Entity):
+    """An alert received since the last tick: its households wait for the batch to be sealed."""
+
+    kind: ClassVar[str] = "pending"
+    alert_id: str
+    lat: float
+    lon: float
+    households: tuple[Household, ...]
+    received_at: datetime
+
+    @property
+    def ident(self) -> str:
+        return self.alert_id
+
+
+class Processed(Entity):
+    """An event already folded into the state, and the decisions it produced."""
+
+    kind: ClassVar[str] = "processed"
+    event_id: str
+    at: datetime
+    decision_ids: tuple[str, ...] = ()
+
+    @property
+    def ident(self) -> str:
+        return self.event_id
+
+
+ENTITY_KINDS: dict[str, type[Entity]] = {
+    cls.kind: cls
+    for cls in (Clock, Shelter, Vehicle, Reservation, WaitEntry, PendingAlert, Processed)
+}
+
+
+def kind_of(key: str) -> str:
+    return key.split(SEP, 1)[0]
+
+
+def entity_to_json(entity: Entity) -> bytes:
+    """Canonical JSON of an entity (sorted keys, UTC times): same entity, same bytes."""
+    return canonical_json(entity.model_dump(mode="json"))
+
+
+def entity_from_json(key: str, raw: bytes | str) -> Entity:
+    """The entity stored under ``key`` (without the region prefix)."""
+    cls = ENTITY_KINDS.get(kind_of(key))
+    if cls is None:
+        raise ValueError(f"unknown entity kind in key {key!r}")
+    entity = cls.model_validate_json(raw)
+    if entity.key != key:
+        raise ValueError(f"entity {entity.key!r} stored under {key!r}")
+    return entity

@@ -1,0 +1,1 @@
+"""intake: the gate of partner-writable topics and the clock of the region log."""

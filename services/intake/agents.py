@@ -1,0 +1,106 @@
+"""The intake's loops: gate, sequencer and the region clock. No rules here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import faust
+
+from schemas.codec import encode_structured, to_event
+from schemas.outputs import RejectedMessage
+from schemas.sequenced import INTAKE_SOURCE, SequencedEvent
+from services.intake.app import (
+    admitted,
+    app,
+    ingress,
+    log,
+    partners,
+    region_events,
+    regions,
+    rejected,
+    seen,
+    settings,
+)
+from services.intake.core import Refused, screen
+from services.intake.record import Record
+from services.intake.sequencer import Admission, Seen, sequence
+from services.streams import catalogue_name, wall_clock
+
+
+async def refuse(refusal: RejectedMessage, key: bytes | None) -> None:
+    event = to_event(
+        refusal,
+        id=f"rejected:{refusal.topic}:{refusal.partition}:{refusal.offset}",
+        source=INTAKE_SOURCE,
+        time=refusal.rejected_at,
+    )
+    await rejected.send(key=key, value=encode_structured(event))
+    log.info(
+        "refused",
+        reason=refusal.reason.value,
+        topic=refusal.topic,
+        partition=refusal.partition,
+        offset=refusal.offset,
+        event_id=refusal.event_id,
+        partner=refusal.partner_id,
+    )
+
+
+async def append(event: SequencedEvent) -> None:
+    value = encode_structured(event.to_cloudevent())
+    await region_events.send(key=event.region_pcode.encode(), value=value)
+
+
+@app.agent(ingress, concurrency=1)
+async def gate(stream: faust.StreamT) -> None:
+    """Every ingress record is admitted (to the sequencer) or refused, never dropped."""
+    async for event in stream.events():
+        message = event.message
+        record = Record.of(
+            catalogue_name(message.topic, settings), message.partition, message.offset,
+            message.key, message.value, message.headers,
+            received_at=datetime.fromtimestamp(message.timestamp, UTC),
+        )  # fmt: skip
+        outcome = screen(record, partners, regions)
+        if isinstance(outcome, Refused):
+            refusal = record.rejection(
+                outcome.reason, outcome.message,
+                event_id=outcome.event_id, partner_id=outcome.partner_id,
+            )  # fmt: skip
+            await refuse(refusal, record.key)
+        else:
+            admission = Admission.of(record, outcome)
+            await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
+
+
+@app.agent(admitted, concurrency=1)
+async def sequencer(stream: faust.StreamT) -> None:
+    """First copy of an id: stamped into its regions' logs. Redelivery: the same again."""
+    async for raw in stream:
+        admission = Admission.from_bytes(raw)
+        key = admission.event_id.encode()
+        known = seen.get(key)
+        result = sequence(
+            admission, None if known is None else Seen.from_bytes(known), wall_clock()
+        )
+        if result.remember is not None:
+            seen[key] = result.remember.to_bytes()
+        for event in result.events:
+            await append(event)
+            log.info("sequenced", region=event.region_pcode, event_id=event.event_id)
+        if result.rejected is not None:
+            await refuse(result.rejected, admission.record.key)
+
+
+@app.timer(interval=settings.tick_interval, on_leader=True)
+async def clock() -> None:
+    """A RegionTick in every known region's log; one emitter (the leader) per group.
+
+    The tick's sequence number and time derive from the wall clock's interval count, so a
+    second emitter during a rebalance produces the same tick (same id), not a different one.
+    """
+    interval = settings.tick_interval
+    sequence_no = int(wall_clock().timestamp() // interval)
+    tick_at = datetime.fromtimestamp(sequence_no * interval, UTC)
+    for region in sorted(regions.pcodes):
+        await append(SequencedEvent.tick(region, tick_at, sequence_no))

@@ -1,0 +1,34 @@
+"""The intake's faust App, topics and table: wiring only."""
+
+from __future__ import annotations
+
+import os
+
+from schemas.catalogue import INGRESS_REJECTED, INGRESS_TOPICS, REGION_EVENTS
+from services.config import Settings
+from services.intake.topology import ADMITTED, ADMITTED_PARTITIONS
+from services.logging import configure
+from services.registry.partners import PartnerRegistry, load_secrets
+from services.registry.regions import load_regions
+from services.streams import make_app, raw_topic
+
+settings = Settings()
+log = configure("intake", settings.log_level)
+partners = PartnerRegistry.load(
+    settings.partners_file, load_secrets(settings.partner_secrets_file, os.environ)
+)
+regions = load_regions(settings.regions_file)
+
+app = make_app("intake", settings)
+ingress = raw_topic(app, settings, *(spec.name for spec in INGRESS_TOPICS))
+rejected = raw_topic(app, settings, INGRESS_REJECTED.name)
+region_events = raw_topic(app, settings, REGION_EVENTS.name)
+admitted = raw_topic(app, settings, ADMITTED)
+# event id → where its first copy was and when it was sequenced (see sequencer.py)
+seen = app.Table(
+    "seen",
+    partitions=ADMITTED_PARTITIONS,
+    # bytes types make faust store raw bytes; the values are encoded by sequencer.Seen
+    key_type=bytes,
+    value_type=bytes,
+)

@@ -1,0 +1,1 @@
+"""Registries of regions and partners, and the partners' authorisation rules."""

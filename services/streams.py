@@ -1,0 +1,54 @@
+"""What every faust processor shares: the App built from Settings, raw topics, namespaces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from schemas.catalogue import topic_name
+from services.config import Settings
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kafka)
+
+
+def make_app(service: str, settings: Settings) -> faust.App:
+    """A faust App for one processor; its id (and so its consumer group) carries the namespace."""
+    namespace = settings.topic_namespace
+    app_id = f"corridor-{service}" + (f"-{namespace}" if namespace else "")
+    datadir = settings.state_dir / "faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        store=settings.faust_store,
+        datadir=str(datadir),
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        producer_acks=-1,
+        stream_wait_empty=True,
+    )
+
+
+def raw_topic(app: faust.App, settings: Settings, *names: str, **options: Any) -> faust.TopicT:
+    """Catalogue topics (bytes in, bytes out), namespaced."""
+    return app.topic(
+        *(topic_name(n, settings.topic_namespace) for n in names),
+        key_serializer="raw", value_serializer="raw", **options,
+    )  # fmt: skip
+
+
+def catalogue_name(topic: str, settings: Settings) -> str:
+    """The catalogue name of a (possibly namespaced) broker topic."""
+    prefix = f"{settings.topic_namespace}." if settings.topic_namespace else ""
+    return topic.removeprefix(prefix)
+
+
+def wall_clock() -> datetime:
+    """Only intake reads a clock: it stamps the region log. Everyone else uses the log's time."""
+    return datetime.now(UTC)
