@@ -1,0 +1,23 @@
+"""The allocator's faust App, topics and table: wiring only."""
+
+from __future__ import annotations
+
+from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS
+from services.allocator.config import AllocatorConfig
+from services.allocator.tables import RegionStates
+from services.config import Settings
+from services.logging import configure
+from services.streams import make_app, raw_topic
+
+settings = Settings()
+log = configure("allocator", settings.log_level)
+config = AllocatorConfig()
+
+app = make_app("allocator", settings)
+region_events = raw_topic(app, settings, REGION_EVENTS.name)
+decisions = raw_topic(app, settings, ALLOCATION_DECISIONS.name)
+# <region>|<entity key> → entity JSON; <region>|decision|<id> → the decision as emitted.
+state_table = app.Table(
+    "region-state", partitions=REGION_PARTITIONS, key_type=bytes, value_type=bytes
+)
+states = RegionStates(state_table)
