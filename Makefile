@@ -24,9 +24,8 @@ help: ## Show this help
 install: $(STAMP) ## Create .venv and install Corridor with its test and dev tools
 
 .PHONY: run
-run: $(STAMP) ## Bring up Kafka and PostgreSQL and run Corridor
-	$(BIN)/corridor up
-	$(BIN)/corridor status
+run: $(STAMP) ## Bring up Kafka and PostgreSQL, run the processors and a demo scenario (Ctrl-C stops)
+	$(BIN)/corridor run --demo
 
 .PHONY: test
 test: $(STAMP) ## Run every test tier (starts a real Kafka and PostgreSQL for the run)

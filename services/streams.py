@@ -52,3 +52,14 @@ def catalogue_name(topic: str, settings: Settings) -> str:
 def wall_clock() -> datetime:
     """Only intake reads a clock: it stamps the region log. Everyone else uses the log's time."""
     return datetime.now(UTC)
+
+
+def main(app: faust.App) -> None:
+    """Run the faust CLI of a processor. Workers start without faust's web server (it would
+    listen on every interface; Corridor's HTTP face is the opscentre) unless asked for."""
+    import sys
+
+    argv = sys.argv[1:]
+    if "worker" in argv and not any(a.startswith(("--with-web", "--without-web")) for a in argv):
+        sys.argv.append("--without-web")
+    app.main()

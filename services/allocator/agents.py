@@ -6,22 +6,12 @@ from typing import Any
 
 import faust
 
-from schemas.codec import decode, encode_structured, to_event
+from schemas.codec import decode
 from schemas.errors import CodecError
-from schemas.outputs import AllocationDecision
 from schemas.sequenced import SequencedEvent
 from services.allocator.app import app, config, decisions, log, region_events, states
 from services.allocator.core import decide
-
-SOURCE = "corridor:allocator"
-
-
-def encode_decision(decision: AllocationDecision) -> bytes:
-    event = to_event(
-        decision, id=decision.decision_id, source=SOURCE, time=decision.decided_at,
-        subject=decision.region_pcode,
-    )  # fmt: skip
-    return encode_structured(event)
+from services.allocator.output import encode_decision
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's stub is stricter than its calls

@@ -1,6 +1,7 @@
-"""`python -m services.intake worker`: run the intake gate and region clock."""
+"""`python -m services.intake worker`: run the intake."""
 
 from services.intake.agents import app
+from services.streams import main
 
 if __name__ == "__main__":
-    app.main()
+    main(app)

@@ -15,9 +15,11 @@ from aiokafka import AIOKafkaProducer
 from schemas.catalogue import topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import AllocationDecision
-from services.allocator.agents import encode_decision
+from services.allocator.audit import replay_region
+from services.allocator.output import encode_decision
 from services.allocator.replay import replay
 from services.allocator.workload import Workload, by_region
+from services.config import Settings
 from services.stack import topics
 from services.stack.local import topic_plans
 from tests.integration.reader import TopicReader
@@ -80,6 +82,15 @@ async def test_decisions_equal_the_core_replay(kafka_bootstrap, stage, tmp_path)
             await reader.linger(2)
     got = emitted(reader.records)
     assert got == expected
+    # `corridor replay` reads the same log back from offset 0 and reproduces every decision.
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap, topic_namespace=env["CORRIDOR_TOPIC_NAMESPACE"]
+    )
+    for region in WORKLOAD.regions:
+        report = await replay_region(settings, region)
+        assert report.ok, (report.missing, report.unexplained, report.different)
+        assert report.events == sum(e.region_pcode == region for e in events)
+        assert len(report.emitted) == len(report.replayed) > 0
     # Every alert has exactly one decision naming it.
     alerts = [payload_of(decode(v)) for v in got.values()]
     named = sorted(d.alert_id for d in alerts if isinstance(d, AllocationDecision) and d.alert_id)

@@ -1,0 +1,1 @@
+"""simulator: plays scenarios into the ingress topics the way partners would (signed)."""
