@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from schemas.types import Service
+from services.allocator.fill import fill, honour_priority, members_of
 from services.allocator.grid import Grid
 from services.geo import haversine_km_coords
 
@@ -66,6 +67,10 @@ class Rooms:
         if base is None:
             base = self._known[shelter_id] = self._base(shelter_id)
         return base - self._used.get(shelter_id, 0)
+
+    def capacity(self, shelter_id: str) -> int:
+        """Places at the tick: what is left plus what the batch has taken so far."""
+        return self.left(shelter_id) + self._used.get(shelter_id, 0)
 
     def take(self, shelter_id: str, persons: int) -> None:
         self._used[shelter_id] = self._used.get(shelter_id, 0) + persons
@@ -124,6 +129,10 @@ def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
     rest = [d for d in order if d.ident not in placed]
     placed.update(_in_order(rest, supply, options, left))
     _improve(order, supply, options, left, placed)
+    if len(placed) < len(order):
+        fill(order, supply, left, placed, members_of(order, placed))
+        _improve(order, supply, options, left, placed)
+        honour_priority(order, supply, left, placed, members_of(order, placed))
     return placed
 
 
