@@ -85,7 +85,7 @@ async def run(settings: Settings, *, demo: bool) -> int:
             "warn",
             cwd=PROJECT_ROOT,
             env=env,
-        )  # fmt: skip
+        )
         for name in PROCESSORS
     ]
     stop = asyncio.Event()

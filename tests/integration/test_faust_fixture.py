@@ -51,7 +51,8 @@ async def test_faust_agent_updates_changelog_table(
     }  # fmt: skip
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(  # noqa: ASYNC220 - the worker runs beside the test
-        [sys.executable, "-m", "tests.integration.faust_counter", "worker", "-l", "warn", "--without-web"],
+        [sys.executable, "-m", "tests.integration.faust_counter", "worker", "-l", "warn",
+         "--without-web"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
