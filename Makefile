@@ -35,6 +35,12 @@ test: $(STAMP) ## Run every test tier (starts a real Kafka and PostgreSQL for th
 unit: $(STAMP) ## Run the pure unit tests only (no broker, no database)
 	$(BIN)/pytest tests/unit
 
+.PHONY: bench
+bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP
+	$(BIN)/corridor up
+	$(BIN)/corridor bench codec
+	$(BIN)/corridor bench allocator --quality
+
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -152,5 +152,28 @@ def replay(
     typer.echo("identical: every emitted decision is reproduced byte for byte")
 
 
+bench_app = typer.Typer(help="Measurements on this machine (not tests).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("allocator")
+def bench_allocator(
+    quality: bool = typer.Option(False, help="Also compare placement quality with the LP bound."),
+) -> None:
+    """Allocator throughput and latency next to a raw aiokafka loop on the same broker."""
+    from services.bench.allocator import report
+
+    typer.echo(report(Settings(), quality=quality))
+
+
+@bench_app.command("codec")
+def bench_codec(n: int = typer.Option(20_000, help="Events per measurement.")) -> None:
+    """Encode+decode throughput of the CloudEvents codec, in one process."""
+    from schemas.bench import bench_codec as measure
+
+    for name, rate in measure(n).items():
+        typer.echo(f"{name:<40} {rate:>12,.0f}")
+
+
 if __name__ == "__main__":
     app()

@@ -22,8 +22,13 @@ CENTRES = {
     "HT01": GeoPoint(lat=18.5392, lon=-72.3364),
     "HT02": GeoPoint(lat=18.2341, lon=-72.5347),
     "HT03": GeoPoint(lat=19.7579, lon=-72.2041),
+    "HT04": GeoPoint(lat=19.6656, lon=-71.8387),
     "HT05": GeoPoint(lat=19.4475, lon=-72.6889),
+    "HT06": GeoPoint(lat=19.1500, lon=-72.0167),
     "HT07": GeoPoint(lat=18.1933, lon=-73.7461),
+    "HT08": GeoPoint(lat=18.6500, lon=-74.1167),
+    "HT09": GeoPoint(lat=19.9394, lon=-72.8306),
+    "HT10": GeoPoint(lat=18.4461, lon=-73.0897),
 }
 
 

@@ -1,0 +1,180 @@
+"""`corridor bench allocator`: the allocator processor against a raw consume→produce loop.
+
+Both run as worker processes on the same broker in the same run and get the same input:
+* throughput — a backlog of region events (shelters, vehicles, alerts, ticks of several
+  regions) produced as fast as the broker takes it; households decided per second, from the
+  first event sent to the last decision received;
+* latency — alert + tick pairs paced at a fixed rate; from the tick handed to the producer to
+  the decision received (the raw loop: from a message sent to its copy received).
+Plus the pure core's decision cost per household with 10,000 shelters in one region.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS, topic_name
+from schemas.codec import encode_structured
+from schemas.ingress import DisplacementAlert
+from schemas.sequenced import SequencedEvent
+from services.allocator.replay import replay, tick
+from services.allocator.workload import START, Workload, by_region
+from services.bench.kafka import Collector, Message, percentile, produce
+from services.config import PROJECT_ROOT, Settings
+from services.stack import topics
+from services.stack.local import topic_plans
+
+
+@dataclass
+class Result:
+    name: str
+    items: int  # households (allocator) or messages (raw loop)
+    seconds: float
+    latencies: list[float]
+
+    def row(self, unit: str) -> str:
+        p50 = percentile(self.latencies, 0.50) * 1000
+        p99 = percentile(self.latencies, 0.99) * 1000
+        rate = self.items / self.seconds if self.seconds else float("nan")
+        return (f"{self.name:<28} {rate:>12,.0f} {unit:<14} p50 {p50:>7.1f} ms"
+                f"   p99 {p99:>7.1f} ms   ({len(self.latencies)} samples)")  # fmt: skip
+
+
+def _messages(events: list[SequencedEvent]) -> list[Message]:
+    return [(e.region_pcode.encode(), encode_structured(e.to_cloudevent())) for e in events]
+
+
+def _paced(region: str, pairs: int) -> tuple[list[SequencedEvent], list[SequencedEvent]]:
+    """Shelters of one region, then `pairs` of (alert, tick): every tick seals one alert."""
+    base = Workload(regions=(region,), shelters=50, vehicles=10, alerts=pairs, alerts_per_tick=1)
+    events = base.region_events(region)
+    setup = [
+        e for e in events if "-alert-" not in e.event_id and not e.event_id.startswith("tick:")
+    ]
+    return setup, [e for e in events if e not in setup]
+
+
+@contextmanager
+def _process(argv: list[str], env: dict[str, str], log: str) -> Iterator[None]:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def _run(
+    settings: Settings, source: str, sink: str, backlog: list[Message], expected: int,
+    items: int, paced: tuple[list[Message], list[Message]], rate: float, name: str,
+    counts: bool,
+) -> Result:  # fmt: skip
+    collector = Collector(settings.bootstrap_servers, sink, REGION_PARTITIONS)
+    await collector.start()
+    try:
+        await collector.until(lambda rs: len(rs) >= 1, within=120)  # the warm-up output
+        base = len(collector.records)
+        sent = await produce(settings.bootstrap_servers, source, backlog)
+        await collector.until(lambda rs: len(rs) >= base + expected, within=600)
+        seconds = max(collector.arrived[base + expected - 1] - sent[0], 1e-9)
+        setup, pairs = paced
+        await produce(settings.bootstrap_servers, source, setup)
+        copies = 0 if counts else len(setup)  # shelter reports decide nothing; the loop copies
+        await collector.until(lambda rs: len(rs) >= base + expected + copies, within=120)
+        mark = len(collector.records)
+        sent_at = await produce(settings.bootstrap_servers, source, pairs, rate=rate)
+        outputs = len(pairs) // 2 if counts else len(pairs)
+        await collector.until(lambda rs: len(rs) >= mark + outputs, within=300)
+        arrived = collector.arrived[mark : mark + outputs]
+        # the allocator answers each tick (every 2nd message); the raw loop every message
+        starts = sent_at[1::2] if counts else sent_at
+        latencies = [a - s for a, s in zip(arrived, starts, strict=False)]
+        return Result(name, items, seconds, latencies)
+    finally:
+        await collector.stop()
+
+
+async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, rate: float = 20.0,
+                  pairs: int = 200) -> list[Result]:  # fmt: skip
+    names = ("HT01", "HT02", "HT03", "HT05", "HT07")[:regions]
+    workload = Workload(regions=names, shelters=150, vehicles=15, alerts=alerts, alerts_per_tick=10)
+    events = workload.events()
+    decisions = sum(len(replay(evs)[1]) for _, evs in by_region(events))
+    households = sum(
+        len(e.payload.households) for e in events if isinstance(e.payload, DisplacementAlert)
+    )
+    backlog = _messages(events)
+    setup, paced = _paced("HT09", pairs)
+    paced_messages = (_messages(setup), _messages(paced))
+
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    raw_plans = [topics.TopicPlan(f"{namespace}.raw.{d}", REGION_PARTITIONS, None, "delete")
+                 for d in ("in", "out")]  # fmt: skip
+    await topics.ensure_topics(settings.bootstrap_servers, [*topic_plans(namespace), *raw_plans])
+    home = tempfile.mkdtemp(prefix="corridor-bench-")
+    env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+           "CORRIDOR_TOPIC_NAMESPACE": namespace, "CORRIDOR_FAUST_STORE": "memory://",
+           "CORRIDOR_STATE_DIR": home, "CORRIDOR_LOG_LEVEL": "WARNING"}  # fmt: skip
+    results = []
+
+    raw_in, raw_out = f"{namespace}.raw.in", f"{namespace}.raw.out"
+    argv = [sys.executable, "-m", "services.bench.rawloop", settings.bootstrap_servers,
+            raw_in, raw_out, f"{namespace}-raw"]  # fmt: skip
+    with _process(argv, env, f"{home}/rawloop.log"):
+        await produce(settings.bootstrap_servers, raw_in, [(b"warm", b"up")])
+        raw = await _run(settings, raw_in, raw_out, backlog, len(backlog), len(backlog),
+                         paced_messages, rate, "raw aiokafka loop", counts=False)  # fmt: skip
+        results.append(raw)
+
+    source = topic_name(REGION_EVENTS, namespace)
+    sink = topic_name(ALLOCATION_DECISIONS, namespace)
+    argv = [sys.executable, "-m", "services.allocator", "worker", "-l", "warn"]
+    with _process(argv, env, f"{home}/allocator.log"):
+        warm = [tick("HT10", START - timedelta(minutes=1), 0)]
+        warm_setup, warm_pairs = _paced("HT10", 1)
+        await produce(settings.bootstrap_servers, source, _messages(warm + warm_setup + warm_pairs))
+        alloc = await _run(settings, source, sink, backlog, decisions, households,
+                           paced_messages, rate, "allocator processor", counts=True)  # fmt: skip
+        results.append(alloc)
+    return results
+
+
+def report(settings: Settings, *, quality: bool) -> str:
+    from services.allocator.bench import bench_decision_cost
+
+    started = time.perf_counter()
+    results = asyncio.run(compare(settings))
+    raw, alloc = results
+    lines = [
+        f"broker {settings.bootstrap_servers}; throughput on a backlog, latency paced at 20/s",
+        raw.row("messages/s"),
+        alloc.row("households/s"),
+        f"allocator throughput is {alloc.items / alloc.seconds / (raw.items / raw.seconds):.1%}"
+        " of the raw loop's message rate (households vs messages; one region event carries"
+        " 0-4 households)",
+    ]
+    cost = bench_decision_cost(shelters=10_000, households=2_000, seed=0)
+    lines.append(f"core decision cost with 10,000 shelters in a region: {cost}")
+    if quality:
+        from services.allocator.quality import compare as quality_compare
+        from services.allocator.quality import format_table
+
+        lines.append(format_table(quality_compare()))
+    lines.append(f"(bench took {time.perf_counter() - started:.0f} s)")
+    return "\n".join(lines)

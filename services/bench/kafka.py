@@ -1,0 +1,103 @@
+"""Kafka plumbing for the benchmarks: produce a backlog or a paced stream, collect outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+Message = tuple[bytes, bytes]  # key, value
+
+
+async def produce(bootstrap: str, topic: str, messages: Sequence[Message],
+                  rate: float | None = None) -> list[float]:  # fmt: skip
+    """Send in order; at `rate` messages/s when given, else as fast as the broker takes them.
+    Returns the wall time (s) each message was handed to the producer."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    await producer.start()
+    sent: list[float] = []
+    try:
+        start = time.perf_counter()
+        pending = []
+        for i, (key, value) in enumerate(messages):
+            if rate:
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            sent.append(time.time())
+            pending.append(await producer.send(topic, value, key=key))
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+@dataclass
+class Collector:
+    """Reads a topic from the start into `records`, in the background."""
+
+    bootstrap: str
+    topic: str
+    partitions: int
+    records: list[ConsumerRecord] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False
+        )
+        await self._consumer.start()
+        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_beginning(*tps)
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            now = time.time()
+            for records in batch.values():
+                self.records.extend(records)
+                self.arrived.extend([now] * len(records))
+
+    async def until(self, done: Callable[[list[ConsumerRecord]], bool], within: float) -> None:
+        deadline = time.monotonic() + within
+        while not done(self.records):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.topic}: {len(self.records)} records after {within}s")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def raw_loop(bootstrap: str, source: str, sink: str, group: str, stop: asyncio.Event) -> None:
+    """The ceiling for any Python processor: consume, hand to the producer, nothing else."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=group,
+                                auto_offset_reset="earliest")  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    await consumer.start()
+    await producer.start()
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=100)
+            for records in batch.values():
+                for record in records:
+                    await producer.send(sink, record.value, key=record.key)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
