@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     tick_interval: float = Field(
         default=1.0, gt=0, le=3600, description="Seconds between RegionTicks in every region log."
     )
+    session_timeout: float = Field(
+        default=60.0, ge=6, description="Seconds before a silent worker's partitions move on."
+    )
     partners_file: Path = INFRA_DIR / "registry" / "partners.yaml"
     partner_secrets_file: Path | None = Field(
         default=INFRA_DIR / "registry" / "dev-secrets.yaml",

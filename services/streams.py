@@ -32,6 +32,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_acks=-1,
         stream_wait_empty=True,
+        broker_session_timeout=settings.session_timeout,
     )
 
 

@@ -48,9 +48,7 @@ async def allocate(stream: faust.StreamT) -> None:
             log.info("redelivered", region=region, event_id=region_event.event_id)
             continue
         encoded_decisions = [(d, encode_decision(d)) for d in outcome.decisions]
-        for decision, encoded in encoded_decisions:
-            states.record(region, decision.decision_id, encoded)
-        states.apply(state, outcome.delta)
+        states.apply(state, outcome.delta, [(d.decision_id, raw) for d, raw in encoded_decisions])
         for decision, encoded in encoded_decisions:
             await decisions.send(key=region.encode(), value=encoded)
             log.info(

@@ -1,20 +1,33 @@
 """Region states kept in a changelog-backed faust table, one key per entity.
 
-Keys are ``<region>|<kind>|<id>`` (entities of :mod:`.entities`) and
+Keys are ``<region>|<kind>|<id>`` (entities of :mod:`.entities`),
 ``<region>|decision|<decision_id>`` (the encoded decisions, re-emitted when a processed event is
-delivered again). A worker keeps a cache of the regions it serves, rebuilt from the table after
-every rebalance: the table, not the cache, is the state.
+delivered again) and ``<region>|journal``.
+
+The writes of one event reach the changelog as several messages, and a worker killed in between
+leaves a prefix of them. So each event first writes its whole change, decisions included, as
+one message under ``journal``; the fine-grained keys follow. Rebuilding a region re-applies the
+journal (upserts and deletes are idempotent), which completes a prefix, or, when the journal
+itself was lost, none of the event's writes landed and the event is simply decided again. A
+worker keeps a cache of the regions it serves, rebuilt after every rebalance: the table, not
+the cache, is the state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
+from typing import Any
 
-from services.allocator.entities import entity_from_json, entity_to_json, kind_of
+import orjson
+
+from services.allocator.entities import Entity, entity_from_json, entity_to_json, kind_of
 from services.allocator.state import RegionState, StateDelta, evolve
 
 DECISION = "decision"
+JOURNAL = "journal"
 SEP = "|"
+_NOT_ENTITIES = {DECISION, JOURNAL}
+Change = dict[str, list[Any]]  # upserts / decisions: [key, json]; deletes: [key]
 
 
 def _key(region: str, key: str) -> bytes:
@@ -33,37 +46,49 @@ class RegionStates:
     def get(self, region: str) -> RegionState:
         state = self.cache.get(region)
         if state is None:
+            journal = self.table.get(_key(region, JOURNAL))
+            if journal is not None:
+                self._write(region, orjson.loads(journal))  # complete a cut-off event
             state = RegionState.from_entities(region, self._entities(region))
             self.cache[region] = state
         return state
 
-    def _entities(self, region: str) -> Iterable:
+    def _entities(self, region: str) -> list[Entity]:
         prefix = f"{region}{SEP}".encode()
+        found = []
         for raw_key, raw in list(self.table.items()):
-            if not raw_key.startswith(prefix):
-                continue
-            key = raw_key[len(prefix) :].decode()
-            if kind_of(key) != DECISION:
-                yield entity_from_json(key, raw)
+            if raw_key.startswith(prefix):
+                key = raw_key[len(prefix) :].decode()
+                if kind_of(key) not in _NOT_ENTITIES:
+                    found.append(entity_from_json(key, raw))
+        return found
 
-    def apply(self, state: RegionState, delta: StateDelta) -> RegionState:
-        """Write the changed keys, drop the recorded decisions of forgotten events."""
+    def apply(
+        self, state: RegionState, delta: StateDelta, decisions: list[tuple[str, bytes]]
+    ) -> RegionState:
+        """Journal the event's change, then write it key by key."""
         region = state.region_pcode
-        for entity in delta.upserts:
-            self.table[_key(region, entity.key)] = entity_to_json(entity)
+        forgotten = []
         for key in delta.deletes:
-            processed = (
-                state.processed.get(key.split(SEP, 1)[1]) if key.startswith("processed|") else None
-            )
-            for decision_id in processed.decision_ids if processed else ():
-                self.table.pop(_key(region, f"{DECISION}{SEP}{decision_id}"), None)
-            self.table.pop(_key(region, key), None)
+            if kind_of(key) == "processed":
+                processed = state.processed.get(key.split(SEP, 1)[1])
+                forgotten += list(processed.decision_ids) if processed else []
+        change: Change = {
+            "upserts": [[e.key, entity_to_json(e).decode()] for e in delta.upserts],
+            "deletes": list(delta.deletes) + [f"{DECISION}{SEP}{d}" for d in forgotten],
+            "decisions": [[f"{DECISION}{SEP}{d}", raw.decode()] for d, raw in decisions],
+        }
+        self.table[_key(region, JOURNAL)] = orjson.dumps(change)
+        self._write(region, change)
         new = evolve(state, delta)
         self.cache[region] = new
         return new
 
-    def record(self, region: str, decision_id: str, encoded: bytes) -> None:
-        self.table[_key(region, f"{DECISION}{SEP}{decision_id}")] = encoded
+    def _write(self, region: str, change: Change) -> None:
+        for key, raw in [*change["decisions"], *change["upserts"]]:
+            self.table[_key(region, key)] = raw.encode()
+        for key in change["deletes"]:
+            self.table.pop(_key(region, key), None)
 
     def recorded(self, region: str, decision_id: str) -> bytes | None:
         return self.table.get(_key(region, f"{DECISION}{SEP}{decision_id}"))

@@ -19,6 +19,8 @@ def worker_env(bootstrap: str, namespace: str, home: Path, **extra: str) -> dict
         "CORRIDOR_TOPIC_NAMESPACE": namespace,
         "CORRIDOR_STATE_DIR": str(home),
         "CORRIDOR_FAUST_STORE": "memory://",
+        # a SIGKILLed worker's partitions move on after this, not after the default minute
+        "CORRIDOR_SESSION_TIMEOUT": "8",
         **extra,
     }
 
