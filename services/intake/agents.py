@@ -9,6 +9,7 @@ import faust
 from schemas.codec import encode_structured, to_event
 from schemas.outputs import RejectedMessage
 from schemas.sequenced import INTAKE_SOURCE, SequencedEvent
+from schemas.types import RejectReason
 from services.intake.app import (
     admitted,
     app,
@@ -61,7 +62,11 @@ async def gate(stream: faust.StreamT) -> None:
             message.key, message.value, message.headers,
             received_at=datetime.fromtimestamp(message.timestamp, UTC),
         )  # fmt: skip
-        outcome = screen(record, partners, regions)
+        try:
+            outcome = screen(record, partners, regions)
+        except Exception:  # a bug of ours must not stop the gate nor lose the message
+            log.exception("screening failed", topic=record.topic, offset=record.offset)
+            outcome = Refused(RejectReason.MALFORMED, "intake could not read this message")
         if isinstance(outcome, Refused):
             refusal = record.rejection(
                 outcome.reason, outcome.message,
