@@ -98,10 +98,14 @@ class Supply:
         )
 
     def options(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[Option]:
-        def fits(shelter_id: str) -> bool:
-            return d.requires <= self.services(shelter_id) and rooms.left(shelter_id) >= d.size
+        requires, size, services = d.requires, d.size, self.services
 
-        near = self.grid.nearest(d.lat, d.lon, self.max_km, k or CANDIDATES, fits)
+        def fits(shelter_id: str) -> bool:
+            return rooms.left(shelter_id) >= size and (
+                not requires or requires <= services(shelter_id)
+            )
+
+        near = self.grid.nearest(d.lat, d.lon, self.max_km, k or CANDIDATES, fits, d.size)
         return sorted((self.option(d, sid, km) for km, sid in near), key=_by_cost)
 
     def distance(self, d: Demand, shelter_id: str) -> float:

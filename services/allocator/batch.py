@@ -6,7 +6,7 @@ from datetime import datetime
 
 from schemas.ingress import Household
 from schemas.outputs import AllocationDecision, Placement, Waitlisted
-from schemas.types import NEED_SERVICE, Need
+from schemas.types import NEED_SERVICE, Need, Service
 from services.allocator.assign import Demand, Option, Rooms, Supply, assign
 from services.allocator.config import AllocatorConfig
 from services.allocator.decisions import decision
@@ -49,10 +49,12 @@ class Member:
         return Demand(self.ident, rank, self.lat, self.lon, h.size, requires)
 
 
-def _members(state: RegionState) -> Iterator[Member]:
+def _members(state: RegionState, waitlist: bool) -> Iterator[Member]:
     for alert in sorted(state.pending.values(), key=lambda a: (a.received_at, a.alert_id)):
         for index, h in enumerate(alert.households):
             yield Member(alert.alert_id, index, alert.lat, alert.lon, h, alert.received_at, True)
+    if not waitlist:
+        return
     for w in sorted(
         state.waitlist.values(), key=lambda w: (w.since, w.alert_id, w.household_index)
     ):
@@ -66,15 +68,37 @@ class Sealed:
     deletes: tuple[str, ...]
 
 
-def seal(state: RegionState, now: datetime, cause_id: str, config: AllocatorConfig) -> Sealed:
-    """Decisions for the batch, and the entities they change."""
-    members = list(_members(state))
+def seal(
+    state: RegionState,
+    now: datetime,
+    cause_id: str,
+    config: AllocatorConfig,
+    waitlist: bool = True,
+) -> Sealed:
+    """Decisions for the batch, and the entities they change.
+
+    With ``waitlist`` False the waitlist stays out of the batch: the caller knows that no place
+    appeared since it was last served, so no waitlisted household fits anywhere (the batch that
+    waitlisted it left it no shelter with room for it, and places only went since), nor can it
+    take the place of a household of the batch (room left + that household's size is at most
+    the places available at the tick). The batch then decides exactly what it would decide with
+    the waitlist in it, and the waitlist's entries stay as they are.
+    """
+    members = list(_members(state, waitlist))
     if not members:
         return Sealed((), (), ())
     shelters = state.shelters
+    known: dict[str, frozenset[Service]] = {}
+
+    def services(sid: str) -> frozenset[Service]:
+        found = known.get(sid)
+        if found is None:
+            found = known[sid] = shelters[sid].services
+        return found
+
     supply = Supply(
-        state.grid,
-        lambda sid: shelters[sid].services,
+        state.spare,
+        services,
         config.max_distance_km,
         config.scarce_detour_km,
     )

@@ -17,19 +17,21 @@ from schemas.ingress import (
 from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
 from schemas.sequenced import SequencedEvent
-from schemas.types import FeedbackKind
+from schemas.types import FeedbackKind, Service
 from services.allocator.batch import seal
 from services.allocator.config import AllocatorConfig
 from services.allocator.entities import (
+    SEP,
     Clock,
     Entity,
     PendingAlert,
     Processed,
+    Reservation,
     Shelter,
     Vehicle,
     household_id,
 )
-from services.allocator.state import RegionState, StateDelta, evolve
+from services.allocator.state import RegionState, StateDelta, evolve, places_available
 
 FORGET_EVERY = 64
 """Ticks between two sweeps of old processed event ids."""
@@ -79,7 +81,10 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
     _expire(state, now, changes)
     decisions: tuple[AllocationDecision, ...] = ()
     payload = event.payload
-    ticks = 0 if state.clock is None else state.clock.ticks
+    clock = state.clock
+    ticks = 0 if clock is None else clock.ticks
+    capacity_epoch = 0 if clock is None else clock.capacity_epoch
+    served_epoch = -1 if clock is None else clock.served_epoch
     if isinstance(payload, DisplacementAlert):
         changes.put(
             PendingAlert(
@@ -96,16 +101,28 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
         _vehicle(state, payload, changes)
     elif isinstance(payload, AllocationFeedback):
         _feedback(state, payload, now, changes)
-    elif isinstance(payload, RegionTick):
+    if _places_appeared(state, changes):
+        capacity_epoch += 1
+    if isinstance(payload, RegionTick):
         ticks += 1
-        sealed = seal(_apply(state, changes), now, event.event_id, config)
+        waitlist = served_epoch != capacity_epoch
+        sealed = seal(_apply(state, changes), now, event.event_id, config, waitlist)
+        served_epoch = capacity_epoch
         decisions = sealed.decisions
         for key in sealed.deletes:
             changes.drop(key)
         for entity in sealed.upserts:
             changes.put(entity)
         _forget(state, now, config, changes)
-    changes.put(Clock(region_pcode=state.region_pcode, now=now, ticks=ticks))
+    changes.put(
+        Clock(
+            region_pcode=state.region_pcode,
+            now=now,
+            ticks=ticks,
+            capacity_epoch=capacity_epoch,
+            served_epoch=served_epoch,
+        )
+    )
     changes.put(
         Processed(
             event_id=event.event_id, at=now, decision_ids=tuple(d.decision_id for d in decisions)
@@ -123,6 +140,48 @@ def step(
 
 def _apply(state: RegionState, changes: _Changes) -> RegionState:
     return evolve(state, changes.delta())
+
+
+def _places_appeared(state: RegionState, changes: _Changes) -> bool:
+    """Whether the changes may let a household fit where it did not: a shelter offering more
+    places (reported, or reservations deleted), or one that appeared, moved, changed services or
+    closed (the last two change why waitlisted households wait, so the waitlist is served again).
+    """
+    touched: set[str] = set()
+    freed: dict[str, int] = {}
+    for key in changes.deletes:
+        kind, ident = key.split(SEP, 1)
+        if kind == Reservation.kind and ident in state.reservations:
+            r = state.reservations[ident]
+            freed[r.shelter_id] = freed.get(r.shelter_id, 0) + r.persons
+        elif kind == Shelter.kind:
+            touched.add(ident)
+    for entity in changes.upserts.values():
+        if isinstance(entity, Shelter):
+            touched.add(entity.shelter_id)
+        elif isinstance(entity, Reservation):
+            old = state.reservations.get(entity.ident)
+            if old is not None:
+                freed[old.shelter_id] = freed.get(old.shelter_id, 0) + old.persons
+            freed[entity.shelter_id] = freed.get(entity.shelter_id, 0) - entity.persons
+    for sid in sorted(touched | freed.keys()):
+        before = state.shelters.get(sid)
+        after = before
+        if sid in touched:
+            upsert = changes.upserts.get(f"{Shelter.kind}{SEP}{sid}")
+            after = upsert if isinstance(upsert, Shelter) else None
+        if _where(before) != _where(after):
+            return True
+        held = state.held.get(sid, 0) - freed.get(sid, 0)
+        if places_available(after, held) > state.available(sid):
+            return True
+    return False
+
+
+def _where(shelter: Shelter | None) -> tuple[float, float, frozenset[Service]] | None:
+    if shelter is None or not shelter.usable:
+        return None
+    return shelter.lat, shelter.lon, shelter.services
 
 
 def _expire(state: RegionState, now: datetime, changes: _Changes) -> None:

@@ -44,6 +44,14 @@ class Clock(Entity):
     region_pcode: str
     now: datetime
     ticks: int = 0
+    capacity_epoch: int = 0
+    """Events so far that may have made places appear: a shelter added, moved, re-serviced,
+    reopened or offering more places; a reservation deleted (expiry, no-show, cancellation, an
+    arrival counted by a report)."""
+    served_epoch: int = -1
+    """The ``capacity_epoch`` at the last sealed batch: while equal, no place appeared since,
+    so no waitlisted household fits anywhere and a tick seals only the new arrivals. -1 (also a
+    clock stored before these fields existed): serve the waitlist at the next tick."""
 
     @property
     def ident(self) -> str:

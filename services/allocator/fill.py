@@ -141,7 +141,8 @@ class _Filler:
             return w.requires <= supply.services(sid) and rooms.capacity(sid) >= w.size
 
         best: tuple[float, str, Option, list[Move]] | None = None
-        for km, sid in supply.grid.nearest(w.lat, w.lon, supply.max_km, FILL_SHELTERS, usable):
+        near = supply.grid.nearest(w.lat, w.lon, supply.max_km, FILL_SHELTERS, usable, w.size)
+        for km, sid in near:
             plan = self.plan(w, sid)
             if plan is None:
                 continue
@@ -208,7 +209,7 @@ def honour_priority(
             def usable(sid: str, y: Demand = y) -> bool:
                 return y.requires <= supply.services(sid) and rooms.capacity(sid) >= y.size
 
-            reach[ident] = supply.grid.nearest(y.lat, y.lon, supply.max_km, total, usable)
+            reach[ident] = supply.grid.nearest(y.lat, y.lon, supply.max_km, total, usable, y.size)
         best: tuple[tuple[object, ...], Option, Demand | None] | None = None
         for km, sid in reach[ident]:
             left = rooms.left(sid)

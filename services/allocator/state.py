@@ -65,6 +65,8 @@ class RegionState:
     # derived indexes, rebuilt by from_entities and kept up to date by evolve
     held: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     grid: Grid = field(default_factory=Grid, compare=False, repr=False)
+    spare: Grid = field(default_factory=lambda: Grid(weights={}), compare=False, repr=False)
+    """The usable shelters with places available, weighted by how many: what a batch searches."""
     next_expiry: datetime | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -88,10 +90,13 @@ class RegionState:
 
     def available(self, shelter_id: str) -> int:
         """Places a shelter offers now: capacity − occupancy − reservations it does not count."""
-        shelter = self.shelters.get(shelter_id)
-        if shelter is None or not shelter.open or shelter.capacity is None:
-            return 0
-        return max(0, shelter.capacity - shelter.occupancy - self.held.get(shelter_id, 0))
+        return places_available(self.shelters.get(shelter_id), self.held.get(shelter_id, 0))
+
+
+def places_available(shelter: Shelter | None, held: int) -> int:
+    if shelter is None or not shelter.open or shelter.capacity is None:
+        return 0
+    return max(0, shelter.capacity - shelter.occupancy - held)
 
 
 def _expiry(reservation: Reservation) -> datetime | None:
@@ -128,6 +133,18 @@ def evolve(state: RegionState, delta: StateDelta) -> RegionState:
         state, puts.get("reservations", {}), drops.get("reservations", []), tables["reservations"]
     )
     grid = _grid(state, puts.get("shelters", {}), drops.get("shelters", []))
+    spare = _spare(
+        state,
+        tables["shelters"],
+        held,
+        [*puts.get("shelters", {}), *drops.get("shelters", ())],
+        [
+            r.shelter_id
+            for i in (*puts.get("reservations", {}), *drops.get("reservations", ()))
+            for r in (state.reservations.get(i), tables["reservations"].get(i))
+            if r is not None
+        ],
+    )
     return RegionState(
         region_pcode=state.region_pcode,
         clock=clock,
@@ -139,6 +156,7 @@ def evolve(state: RegionState, delta: StateDelta) -> RegionState:
         processed=tables["processed"],
         held=held,
         grid=grid,
+        spare=spare,
         next_expiry=expiry,
     )
 
@@ -179,3 +197,26 @@ def _grid(state: RegionState, puts: Mapping[str, Entity], drops: Iterable[str]) 
         (e.shelter_id, e.lat, e.lon) for e in puts.values() if isinstance(e, Shelter) and e.usable
     ]
     return state.grid.changed(out, into) if out or into else state.grid
+
+
+def _spare(
+    state: RegionState,
+    shelters: Mapping[str, Shelter],
+    held: Mapping[str, int],
+    changed: Iterable[str],
+    holding: Iterable[str],
+) -> Grid:
+    """The spare grid after the shelters in ``changed`` or holding the changed reservations."""
+    out: list[str] = []
+    into: list[tuple[str, float, float, int]] = []
+    weights = state.spare.weights or {}
+    points = state.spare.points
+    for sid in sorted({*changed, *holding}):
+        shelter = shelters.get(sid)
+        places = places_available(shelter, held.get(sid, 0))
+        if shelter is None or places == 0:
+            if sid in points:
+                out.append(sid)
+        elif weights.get(sid) != places or points.get(sid) != (shelter.lat, shelter.lon):
+            into.append((sid, shelter.lat, shelter.lon, places))
+    return state.spare.reweighed(out, into) if out or into else state.spare

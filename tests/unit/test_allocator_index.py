@@ -81,3 +81,35 @@ def test_entities_round_trip_to_canonical_json() -> None:
     assert b'"services":["health","wash"]' in raw
     with pytest.raises(ValueError, match="stored under"):
         entity_from_json("shelter|other", raw)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(geopoints(near=HAITI, spread=1.0), st.integers(1, 9)), max_size=80),
+    geopoints(near=HAITI, spread=1.0),
+    st.sampled_from([5.0, 50.0, 150.0]),
+    st.integers(1, 20),
+    st.integers(0, 9),
+)
+def test_weighted_grid_nearest_matches_a_full_scan_of_heavy_enough_points(
+    pts: list[tuple[GeoPoint, int]], q: GeoPoint, max_km: float, k: int, need: int
+) -> None:
+    grid = Grid.weighted((f"p{i}", p.lat, p.lon, w) for i, (p, w) in enumerate(pts))
+    odd = {f"p{i}" for i in range(0, len(pts), 2)}
+    got = grid.nearest(q.lat, q.lon, max_km, k, lambda pid: pid in odd, need)
+    found = [
+        (haversine_km_coords(q.lat, q.lon, p.lat, p.lon), f"p{i}")
+        for i, (p, w) in enumerate(pts)
+        if w >= need and f"p{i}" in odd
+    ]
+    want = sorted(f for f in found if f[0] <= max_km)[:k]
+    assert [pid for _, pid in got] == [pid for _, pid in want]
+    lighter = grid.reweighed(removed=["p0"], added=[("p1", q.lat, q.lon, 1)])
+    assert (
+        lighter
+        == Grid.weighted(
+            [(f"p{i}", p.lat, p.lon, w) for i, (p, w) in enumerate(pts) if i > 1]
+            + ([("p1", q.lat, q.lon, 1)] if len(pts) > 1 else [])
+        )
+        or len(pts) <= 1
+    )
