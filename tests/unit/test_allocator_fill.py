@@ -85,3 +85,38 @@ def test_fill_moves_a_placed_household_to_make_room_for_a_waiting_one() -> None:
     supply = Supply(grid, lambda sid: frozenset(), MAX_KM)
     placed = assign([single, pair], supply, Rooms(capacity.__getitem__))
     assert {k: o.shelter_id for k, o in placed.items()} == {"h1": "b", "h2": "a"}
+
+
+def _placed_at(
+    shelters: dict[str, tuple[float, float, int]], demands: list[Demand]
+) -> dict[str, str]:
+    grid = Grid.of((sid, lat, lon) for sid, (lat, lon, _) in shelters.items())
+    supply = Supply(grid, lambda sid: frozenset(), MAX_KM)
+    capacity = {sid: cap for sid, (_, _, cap) in shelters.items()}
+    placed = assign(demands, supply, Rooms(capacity.__getitem__))
+    return {k: o.shelter_id for k, o in placed.items()}
+
+
+def test_fill_gathers_single_places_by_exchanging_households() -> None:
+    """One place left at a and one at b, no household can just move: a's household of three
+    and b's household of two trade places, so that a has two places left for a pair."""
+    shelters = {"a": (18.50, -72.30, 4), "b": (18.52, -72.30, 3)}
+    demands = [
+        Demand("h1", (4, 1), 18.50, -72.30, 3, frozenset()),
+        Demand("h2", (4, 2), 18.52, -72.30, 2, frozenset()),
+        Demand("h3", (4, 3), 18.50, -72.30, 2, frozenset()),
+    ]
+    assert _placed_at(shelters, demands) == {"h1": "b", "h2": "a", "h3": "a"}
+
+
+def test_fill_gathers_a_place_through_a_relay() -> None:
+    """b is a single place: c's single person moves there, so c can take a's household of
+    three in exchange for its household of two, and a has two places left for a pair."""
+    shelters = {"a": (18.50, -72.30, 4), "b": (18.54, -72.30, 1), "c": (18.52, -72.30, 3)}
+    demands = [
+        Demand("h1", (4, 1), 18.50, -72.30, 3, frozenset()),
+        Demand("h2", (4, 2), 18.52, -72.30, 2, frozenset()),
+        Demand("h3", (4, 3), 18.52, -72.30, 1, frozenset()),
+        Demand("h4", (4, 4), 18.50, -72.30, 2, frozenset()),
+    ]
+    assert _placed_at(shelters, demands) == {"h1": "c", "h2": "a", "h3": "b", "h4": "a"}
