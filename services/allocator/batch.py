@@ -102,8 +102,9 @@ def seal(
         config.max_distance_km,
         config.scarce_detour_km,
     )
-    placed = assign([m.demand() for m in members], supply, Rooms(state.available))
-    ranked = sorted((m for m in members if m.ident in placed), key=lambda m: m.demand().rank)
+    demands = {m.ident: m.demand() for m in members}
+    placed = assign(list(demands.values()), supply, Rooms(state.available))
+    ranked = sorted((m for m in members if m.ident in placed), key=lambda m: demands[m.ident].rank)
     rides, vehicles = dispatch(
         [_rider(m, placed[m.ident], state) for m in ranked], state.vehicles, now
     )
@@ -116,7 +117,7 @@ def seal(
                 m, placed[m.ident], rides.get(m.ident), state, now, config
             )
         else:
-            reason = reasons.why(m.demand())
+            reason = reasons.why(demands[m.ident])
             waiting[m.ident] = Waitlisted(
                 alert_id=m.alert_id,
                 household_index=m.index,

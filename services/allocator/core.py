@@ -194,11 +194,16 @@ def _expire(state: RegionState, now: datetime, changes: _Changes) -> None:
             changes.drop(r.key)
 
 
+def _superseded(old: Shelter | Vehicle | None, reported_at: datetime) -> bool:
+    """Whether a report is older than the one that stands (it arrived late: ignored)."""
+    return old is not None and reported_at < old.reported_at
+
+
 def _shelter(state: RegionState, report: ShelterCapacityReport, changes: _Changes) -> None:
     reported_at = _utc(report.reported_at)
     old = state.shelters.get(report.shelter_id)
-    if old is not None and reported_at < old.reported_at:
-        return  # an older report arriving late: the newer one stands
+    if _superseded(old, reported_at):
+        return
     changes.put(
         Shelter(
             shelter_id=report.shelter_id,
@@ -221,7 +226,7 @@ def _shelter(state: RegionState, report: ShelterCapacityReport, changes: _Change
 def _vehicle(state: RegionState, report: TransportAvailability, changes: _Changes) -> None:
     reported_at = _utc(report.reported_at)
     old = state.vehicles.get(report.vehicle_id)
-    if old is not None and reported_at < old.reported_at:
+    if _superseded(old, reported_at):
         return
     changes.put(
         Vehicle(

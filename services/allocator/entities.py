@@ -102,13 +102,22 @@ class Vehicle(Entity):
         return self.available and (self.busy_until is None or self.busy_until <= now)
 
 
-class Reservation(Entity):
+class _HouseholdEntity(Entity):
+    """An entity about one household of an alert, identified by :func:`household_id`."""
+
+    alert_id: str
+    household_index: int
+
+    @property
+    def ident(self) -> str:
+        return household_id(self.alert_id, self.household_index)
+
+
+class Reservation(_HouseholdEntity):
     """A place held for a household; it counts against the shelter until a newer report
     than its confirmed arrival includes it in the occupancy (then it is deleted)."""
 
     kind: ClassVar[str] = "reservation"
-    alert_id: str
-    household_index: int
     shelter_id: str
     persons: int
     vehicle_id: str | None = None
@@ -117,26 +126,16 @@ class Reservation(Entity):
     reserved_until: datetime
     arrived_at: datetime | None = None
 
-    @property
-    def ident(self) -> str:
-        return household_id(self.alert_id, self.household_index)
 
-
-class WaitEntry(Entity):
+class WaitEntry(_HouseholdEntity):
     """A household waiting for a place, with why it could not be placed."""
 
     kind: ClassVar[str] = "waitlist"
-    alert_id: str
-    household_index: int
     lat: float
     lon: float
     household: Household
     since: datetime
     reason: str
-
-    @property
-    def ident(self) -> str:
-        return household_id(self.alert_id, self.household_index)
 
 
 class PendingAlert(Entity):

@@ -8,13 +8,13 @@ not fit anywhere although four places are free in the region. Two steps follow `
    household keeps its needs met and stays within the maximum distance). The cheapest such plan
    (the waiting household's cost there plus what the moves add) is carried out. Nobody placed is
    unplaced: a move changes where a household goes, never whether it goes.
-   When no such plan exists, places left over at other shelters are *gathered*: a shelter with
-   room left (the target) receives places from others with room left (the donors), each by an
-   exchange — a household of the target moves to the donor, and possibly one smaller household
-   of the donor moves to the target in return, so that the target gains the difference and the
-   donor gives no more than it had left. A single place left here and one there become two in
-   one shelter, where a household of two fits. The cheapest gathering (the waiting household's
-   cost at the target plus what the exchanges add) is carried out.
+   When no such plan exists, places left over at other shelters are *gathered* (:mod:`.gather`):
+   a shelter with room left (the target) receives places from others with room left (the
+   donors), each by an exchange — a household of the target moves to the donor, and possibly
+   one smaller household of the donor moves to the target in return, so that the target gains
+   the difference and the donor gives no more than it had left. A single place left here and
+   one there become two in one shelter, where a household of two fits. The cheapest gathering
+   (the waiting household's cost at the target plus what the exchanges add) is carried out.
 2. *Priority* — at the end, for every household left waiting and every shelter it could use
    (services, distance): it does not fit in the room left, and it would not fit in the place of
    any household there of lower priority (room left + that household's size). Where it would,
@@ -26,10 +26,10 @@ not fit anywhere although four places are free in the region. Two steps follow `
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from services.geo import haversine_km_coords
+from services.allocator.gather import Gathering
 
 if TYPE_CHECKING:
     from services.allocator.assign import Demand, Option, Placed, Rooms, Supply
@@ -45,15 +45,9 @@ Gathering runs only then (it looks at pairs of shelters with room left)."""
 GATHER_TARGETS = 16
 """Shelters tried as targets per waiting household, the cheapest for it among its
 ``FILL_SHELTERS`` nearest and those with room left."""
-GATHER_DONORS = 16
-"""Shelters with room left (the nearest to the target) that may give it places."""
-GATHER_RELAYS = 4
-"""Shelters (nearest to a donor) whose household may move to the donor and so give in its stead."""
 
 Members = dict[str, list["Demand"]]
 Move = tuple["Demand", "Option"]
-Exchange = tuple[float, int, tuple[str, ...], tuple[Move, ...]]
-"""(cost added, places gained by the target, the shelters and households it uses, its moves)."""
 Plan = tuple[float, list[Move]]
 
 
@@ -76,20 +70,39 @@ def relocate(d: Demand, new: Option, rooms: Rooms, placed: Placed, members: Memb
     placed[d.ident] = new
 
 
-class _Filler:
+class Filler:
     def __init__(self, supply: Supply, rooms: Rooms, placed: Placed, members: Members) -> None:
         self.supply, self.rooms, self.placed, self.members = supply, rooms, placed, members
         points = supply.grid.points
         self.open = sorted(sid for sid in points if rooms.left(sid) > 0)
         self.km: dict[tuple[str, str], float] = {}
+        self.near: dict[str, list[tuple[float, str]]] = {}
         self.version: dict[str, int] = {}
-        """Per shelter, how many times its households changed (keys the caches below)."""
-        self.exchanges: dict[tuple[str, str, int, str], tuple[tuple[int, int], list[Exchange]]] = {}
-        self.gathered: dict[tuple[str, int], tuple[int, Plan | None]] = {}
-        self.donors: dict[str, tuple[int, list[str]]] = {}
-        self.relays: dict[str, tuple[int, list[tuple[float, Demand, Move]]]] = {}
+        """Per shelter, how many times its households changed (keys the gathering's caches)."""
         self.changes = 0
-        """How many plans were carried out (keys the caches of donors, relays and plans)."""
+        """How many plans were carried out (keys the gathering's caches)."""
+        self.gathering = Gathering(self)
+
+    def movable(self, shelter_id: str) -> list[Demand]:
+        """The households of a shelter considered for moving out."""
+        return self.members.get(shelter_id, [])[:FILL_MEMBERS]
+
+    def usable(self, w: Demand, shelter_id: str) -> bool:
+        """Whether the shelter could take ``w`` with room made (services and capacity)."""
+        supply = self.supply
+        return (
+            w.requires <= supply.services(shelter_id) and self.rooms.capacity(shelter_id) >= w.size
+        )
+
+    def nearest(self, w: Demand) -> list[tuple[float, str]]:
+        """The ``FILL_SHELTERS`` nearest usable shelters (neither changes during the fill)."""
+        near = self.near.get(w.ident)
+        if near is None:
+            supply = self.supply
+            near = self.near[w.ident] = supply.grid.nearest(
+                w.lat, w.lon, supply.max_km, FILL_SHELTERS, lambda sid: self.usable(w, sid), w.size
+            )
+        return near
 
     def distance(self, d: Demand, shelter_id: str) -> float:
         key = (d.ident, shelter_id)
@@ -129,7 +142,7 @@ class _Filler:
         if need <= 0:
             return 0.0, []
         movable = []
-        for x in self.members.get(shelter_id, ())[:FILL_MEMBERS]:
+        for x in self.movable(shelter_id):
             alt = self.alternative(x, shelter_id, {})
             if alt is not None:
                 movable.append((alt.cost - self.placed[x.ident].cost, x, alt))
@@ -163,24 +176,48 @@ class _Filler:
 
     def place(self, w: Demand) -> bool:
         """Place ``w`` where the cheapest plan makes room for it; False when none does."""
+        plans = ((km, sid, self.plan(w, sid)) for km, sid in self.nearest(w))
+        return self._cheapest(
+            w,
+            ((self.supply.option(w, sid, km), plan) for km, sid, plan in plans if plan is not None),
+        )
+
+    def gather(self, w: Demand) -> bool:
+        """Place ``w`` at a shelter with room left, gathering places from others (see above)."""
+        if len(self.open) > OPEN_SCAN:
+            return False
         supply, rooms = self.supply, self.rooms
+        if sum(rooms.left(sid) for sid in self.open) < w.size:
+            return False
+        targets = {sid: supply.option(w, sid, km) for km, sid in self.nearest(w)}
+        for sid in self.open:
+            if sid not in targets and self.usable(w, sid):
+                km = self.distance(w, sid)
+                if km <= supply.max_km:
+                    targets[sid] = supply.option(w, sid, km)
+        ranked = sorted(targets.values(), key=lambda o: (o.cost, o.shelter_id))
+        return self._cheapest(
+            w,
+            (
+                (o, self.gathering.plan(o.shelter_id, w.size - rooms.left(o.shelter_id)))
+                for o in ranked[:GATHER_TARGETS]
+            ),
+        )
 
-        def usable(sid: str) -> bool:
-            return w.requires <= supply.services(sid) and rooms.capacity(sid) >= w.size
-
+    def _cheapest(self, w: Demand, plans: Iterable[tuple[Option, Plan | None]]) -> bool:
+        """Carry out the cheapest plan placing ``w`` (its cost there plus the plan's, ties by
+        shelter id); False when there is none. A plan's option is only asked for when the plan
+        exists."""
         best: tuple[float, str, Option, list[Move]] | None = None
-        near = supply.grid.nearest(w.lat, w.lon, supply.max_km, FILL_SHELTERS, usable, w.size)
-        for km, sid in near:
-            plan = self.plan(w, sid)
+        for option, plan in plans:
             if plan is None:
                 continue
-            option = supply.option(w, sid, km)
-            key = (option.cost + plan[0], sid, option, plan[1])
+            key = (option.cost + plan[0], option.shelter_id, option, plan[1])
             if best is None or key[:2] < best[:2]:
                 best = key
         if best is None:
             return False
-        _, sid, option, moves = best
+        _, _, option, moves = best
         self._carry_out(w, option, moves)
         return True
 
@@ -195,152 +232,6 @@ class _Filler:
             self.version[t] = self.version.get(t, 0) + 1
             self._reopen(t)
         self.changes += 1
-
-    def gather(self, w: Demand) -> bool:
-        """Place ``w`` at a shelter with room left, gathering places from others (see above)."""
-        if len(self.open) > OPEN_SCAN:
-            return False
-        supply, rooms = self.supply, self.rooms
-        if sum(rooms.left(sid) for sid in self.open) < w.size:
-            return False
-
-        def usable(sid: str) -> bool:
-            return w.requires <= supply.services(sid) and rooms.capacity(sid) >= w.size
-
-        near = supply.grid.nearest(w.lat, w.lon, supply.max_km, FILL_SHELTERS, usable, w.size)
-        targets = {sid: supply.option(w, sid, km) for km, sid in near}
-        for sid in self.open:
-            if sid not in targets and usable(sid):
-                km = self.distance(w, sid)
-                if km <= supply.max_km:
-                    targets[sid] = supply.option(w, sid, km)
-        ranked = sorted(targets.values(), key=lambda o: (o.cost, o.shelter_id))
-        best: tuple[float, str, Option, list[Move]] | None = None
-        for option in ranked[:GATHER_TARGETS]:
-            plan = self._gathering(option.shelter_id, w.size - rooms.left(option.shelter_id))
-            if plan is None:
-                continue
-            key = (option.cost + plan[0], option.shelter_id, option, plan[1])
-            if best is None or key[:2] < best[:2]:
-                best = key
-        if best is None:
-            return False
-        _, _, option, moves = best
-        self._carry_out(w, option, moves)
-        return True
-
-    def _gathering(self, target: str, need: int) -> Plan | None:
-        """Exchanges bringing ``need`` more places to the target, cheapest first, or None."""
-        if need <= 0:
-            return 0.0, []
-        cached = self.gathered.get((target, need))
-        if cached is not None and cached[0] == self.changes:
-            return cached[1]
-        candidates: list[Exchange] = []
-        for b in self._donors(target):
-            candidates += self._exchanges(target, b, self.rooms.left(b), None)
-            for dz, z, move in self._relays(b, target):
-                c = self.placed[z.ident].shelter_id
-                room = self.rooms.left(c) + z.size
-                for delta, gain, keys, steps in self._exchanges(target, c, room, z):
-                    candidates.append((delta + dz, gain, (b, *keys, z.ident), (move, *steps)))
-        candidates.sort(key=lambda e: (e[0] / min(e[1], need), e[1], e[2]))
-        used: set[str] = set()
-        added, short = 0.0, need
-        moves: list[Move] = []
-        for delta, gain, keys, steps in candidates:
-            if used.intersection(keys):
-                continue
-            used.update(keys)
-            added += delta
-            moves.extend(steps)
-            short -= gain
-            if short <= 0:
-                break
-        plan = (added, moves) if short <= 0 else None
-        self.gathered[(target, need)] = (self.changes, plan)
-        return plan
-
-    def _donors(self, target: str) -> list[str]:
-        """The shelters with room left nearest to the target (ties by id)."""
-        cached = self.donors.get(target)
-        if cached is not None and cached[0] == self.changes:
-            return cached[1]
-        points = self.supply.grid.points
-        lat, lon = points[target]
-        near = sorted(
-            (haversine_km_coords(lat, lon, *points[sid]), sid) for sid in self.open if sid != target
-        )
-        donors = [sid for _, sid in near[:GATHER_DONORS]]
-        self.donors[target] = (self.changes, donors)
-        return donors
-
-    def _relays(self, b: str, target: str) -> list[tuple[float, Demand, Move]]:
-        """Households near donor ``b`` that fit in its room left, one per shelter: moved there,
-        each leaves its shelter able to give places to the target in turn."""
-        cached = self.relays.get(b)
-        if cached is None or cached[0] != self.changes:
-            supply, placed, room = self.supply, self.placed, self.rooms.left(b)
-            services = supply.services(b)
-            best: dict[str, tuple[float, str, Demand, Option]] = {}
-
-            def movable(sid: str) -> bool:
-                if sid == b:
-                    return False
-                for z in self.members.get(sid, ())[:FILL_MEMBERS]:
-                    if z.size > room or not z.requires <= services:
-                        continue
-                    km = self.distance(z, b)
-                    if km <= supply.max_km:
-                        o = supply.option(z, b, km)
-                        key = (o.cost - placed[z.ident].cost, z.ident, z, o)
-                        if sid not in best or key[:2] < best[sid][:2]:
-                            best[sid] = key
-                return sid in best
-
-            lat, lon = supply.grid.points[b]
-            near = supply.grid.nearest(lat, lon, supply.max_km, GATHER_RELAYS + 1, movable)
-            found = [(best[sid][0], best[sid][2], (best[sid][2], best[sid][3])) for _, sid in near]
-            cached = self.relays[b] = (self.changes, found)
-        return [r for r in cached[1] if self.placed[r[1].ident].shelter_id != target]
-
-    def _exchanges(self, a: str, b: str, room: int, gone: Demand | None) -> list[Exchange]:
-        """Ways for shelter ``a`` to gain places from ``room`` at ``b`` (see the module doc),
-        ``gone`` (a household of ``b`` leaving it) aside."""
-        key = (a, b, room, "" if gone is None else gone.ident)
-        stamp = (self.version.get(a, 0), self.version.get(b, 0))
-        cached = self.exchanges.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        supply, placed = self.supply, self.placed
-        services_a, services_b = supply.services(a), supply.services(b)
-        incoming: dict[int, list[tuple[float, Demand, Option]]] = {}
-        for y in self.members.get(b, ())[:FILL_MEMBERS]:
-            if y is gone or not y.requires <= services_a:
-                continue
-            km = self.distance(y, a)
-            if km <= supply.max_km:
-                o = supply.option(y, a, km)
-                incoming.setdefault(y.size, []).append((o.cost - placed[y.ident].cost, y, o))
-        found: list[Exchange] = []
-        for x in self.members.get(a, ())[:FILL_MEMBERS]:
-            if not x.requires <= services_b:
-                continue
-            km = self.distance(x, b)
-            if km > supply.max_km:
-                continue
-            out = supply.option(x, b, km)
-            delta = out.cost - placed[x.ident].cost
-            if x.size <= room:
-                found.append((delta, x.size, (b, x.ident), ((x, out),)))
-            for size in range(max(1, x.size - room), x.size):
-                for extra, y, back in incoming.get(size, ()):
-                    gain = x.size - size
-                    found.append(
-                        (delta + extra, gain, (b, x.ident, y.ident), ((x, out), (y, back)))
-                    )
-        self.exchanges[key] = (stamp, found)
-        return found
 
     def _reopen(self, shelter_id: str) -> None:
         is_open = self.rooms.left(shelter_id) > 0
@@ -358,7 +249,7 @@ def fill(
     waiting = [d for d in order if d.ident not in placed]
     if not waiting:
         return
-    filler = _Filler(supply, rooms, placed, members)
+    filler = Filler(supply, rooms, placed, members)
     for _ in range(FILL_PASSES):
         waiting = [d for d in waiting if d.ident not in placed]
         placed_any = False

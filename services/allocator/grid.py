@@ -17,6 +17,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.geo import EARTH_RADIUS_KM, haversine_km_coords
 
@@ -36,6 +37,17 @@ SCAN_RATIO = 4
 Cell = tuple[int, int]
 
 
+class _Query(NamedTuple):
+    """A nearest-points query, handed whole from :meth:`Grid.nearest` to its fallbacks."""
+
+    lat: float
+    lon: float
+    max_km: float
+    k: int
+    accept: Callable[[str], bool]
+    need: int
+
+
 def cell_of(lat: float, lon: float) -> Cell:
     row = min(int((lat + 90.0) / CELL_DEG), ROWS - 1)
     col = int((lon + 180.0) / CELL_DEG) % COLS
@@ -53,6 +65,13 @@ def _ring(row: int, col: int, r: int) -> Iterator[Cell]:
         else:
             yield i, (col - r) % COLS
             yield i, (col + r) % COLS
+
+
+def _keep_nearest(found: list[tuple[float, str]], k: int) -> float:
+    """Cut ``found`` to its ``k`` nearest; the squared flat-earth limit they now set."""
+    found.sort()
+    del found[k:]
+    return (found[-1][0] * SLACK / KM_PER_DEG) ** 2
 
 
 def _outside_bound_km(lat: float, r: int) -> float:
@@ -160,6 +179,7 @@ class Grid:
         cell_max = self.cell_max
         if weights is not None and (self.top or 0) < need:
             return []
+        query = _Query(lat, lon, max_km, k, accept, need)
         row, col = cell_of(lat, lon)
         found: list[tuple[float, str]] = []
         cells, points = self.cells, self.points
@@ -169,9 +189,9 @@ class Grid:
         sparse = len(points) / (8 * SCAN_RATIO)
         for r in range(MAX_RINGS + 1):
             if abs(lat) + (r + 1) * CELL_DEG > POLAR_DEG:
-                return self._scan(lat, lon, max_km, k, accept, need)
+                return self._scan(query)
             if r > sparse:
-                return self._rest(lat, lon, max_km, k, accept, need, found, limit2, r)
+                return self._rest(query, found, limit2, r)
             for cell in _ring(row, col, r):
                 ids = cells.get(cell)
                 if ids is None or (weights is not None and cell_max[cell] < need):
@@ -188,37 +208,25 @@ class Grid:
                     if d <= max_km:
                         found.append((d, pid))
                 if len(found) >= 2 * k:
-                    found.sort()
-                    del found[k:]
-                    limit2 = (found[-1][0] * SLACK / KM_PER_DEG) ** 2
+                    limit2 = _keep_nearest(found, k)
             bound = _outside_bound_km(lat, r)
             if bound > max_km:
                 break
             if len(found) >= k:
-                found.sort()
-                del found[k:]
-                limit2 = (found[-1][0] * SLACK / KM_PER_DEG) ** 2
+                limit2 = _keep_nearest(found, k)
                 if found[-1][0] <= bound:
                     break
         else:
-            return self._scan(lat, lon, max_km, k, accept, need)
+            return self._scan(query)
         found.sort()
         return found[:k]
 
     def _rest(
-        self,
-        lat: float,
-        lon: float,
-        max_km: float,
-        k: int,
-        accept: Callable[[str], bool],
-        need: int,
-        found: list[tuple[float, str]],
-        limit2: float,
-        r: int,
+        self, query: _Query, found: list[tuple[float, str]], limit2: float, r: int
     ) -> list[tuple[float, str]]:
         """``found`` in the first ``r`` rings, completed from every point outside them, taken
         by increasing flat-earth estimate until it exceeds the k-th distance found."""
+        lat, lon, max_km, k, accept, need = query
         row, col = cell_of(lat, lon)
         weights = self.weights if need > 0 else None
         cell_max, points = self.cell_max, self.points
@@ -259,15 +267,9 @@ class Grid:
         found.sort()
         return found[:k]
 
-    def _scan(
-        self,
-        lat: float,
-        lon: float,
-        max_km: float,
-        k: int,
-        accept: Callable[[str], bool],
-        need: int = 0,
-    ) -> list[tuple[float, str]]:
+    def _scan(self, query: _Query) -> list[tuple[float, str]]:
+        """Every point, by great-circle distance (near the poles and for very large distances)."""
+        lat, lon, max_km, k, accept, need = query
         weights = self.weights if need > 0 else None
         found = []
         for pid, (plat, plon) in self.points.items():
