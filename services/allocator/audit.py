@@ -49,6 +49,25 @@ class ReplayReport:
         return not (self.missing or self.unexplained or self.different)
 
 
+async def read_range(
+    bootstrap: str, topic: str, partition: int, start: int, end: int
+) -> AsyncIterator[ConsumerRecord]:
+    """The records of one partition with offsets in [start, end)."""
+    tp = TopicPartition(topic, partition)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        while await consumer.position(tp) < end:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for record in batch.get(tp, []):
+                if record.offset < end:
+                    yield record
+    finally:
+        await consumer.stop()
+
+
 async def read_key(bootstrap: str, topic: str, key: bytes) -> AsyncIterator[ConsumerRecord]:
     """Every record of `topic` with `key`, from offset 0 to the end as it is now."""
     count = (await topics.describe(bootstrap, [topic])).get(topic, 0)

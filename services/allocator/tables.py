@@ -34,6 +34,10 @@ def _key(region: str, key: str) -> bytes:
     return f"{region}{SEP}{key}".encode()
 
 
+def _mark(partition: int) -> bytes:
+    return f"~partition{SEP}{partition}".encode()  # "~" is never the start of a p-code
+
+
 class RegionStates:
     def __init__(self, table: MutableMapping[bytes, bytes]) -> None:
         self.table = table
@@ -89,6 +93,15 @@ class RegionStates:
             self.table[_key(region, key)] = raw.encode()
         for key in change["deletes"]:
             self.table.pop(_key(region, key), None)
+
+    def mark(self, partition: int, offset: int) -> None:
+        """The last write of every event: its offset is done. The changelog of a partition is
+        one ordered stream, so a surviving mark means every earlier write survived too."""
+        self.table[_mark(partition)] = str(offset).encode()
+
+    def marked(self, partition: int) -> int | None:
+        raw = self.table.get(_mark(partition))
+        return None if raw is None else int(raw)
 
     def recorded(self, region: str, decision_id: str) -> bytes | None:
         return self.table.get(_key(region, f"{DECISION}{SEP}{decision_id}"))

@@ -7,6 +7,7 @@ after a SIGKILL mid-stream and with two workers sharing the partitions.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 
 import pytest
@@ -113,9 +114,12 @@ async def test_sigkill_mid_stream_loses_nothing_and_changes_nothing(
             first.send_signal(signal.SIGKILL)  # mid-stream, no goodbye
             first.wait(30)
         with worker("allocator", env, tmp_path / "allocator-2.log"):
-            await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=180)
+            with contextlib.suppress(AssertionError):  # the comparison below says what differs
+                await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=90)
             await reader.linger(2)
-    assert emitted(reader.records) == expected
+    got = emitted(reader.records)
+    assert sorted(set(expected) - set(got)) == [], "decisions lost"
+    assert got == expected
 
 
 @pytest.mark.timeout(300)
