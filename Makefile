@@ -35,6 +35,10 @@ test: $(STAMP) ## Run every test tier (starts a real Kafka and PostgreSQL for th
 unit: $(STAMP) ## Run the pure unit tests only (no broker, no database)
 	$(BIN)/pytest tests/unit
 
+.PHONY: soak
+soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator mid-stream (SOAK_RUNS times)
+	@for i in $$(seq $${SOAK_RUNS:-10}); do echo "soak run $$i"; $(BIN)/pytest -q -m soak || exit 1; done
+
 .PHONY: bench
 bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP
 	$(BIN)/corridor up
