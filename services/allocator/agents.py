@@ -14,9 +14,6 @@ from services.allocator.audit import read_range
 from services.allocator.core import decide
 from services.allocator.output import encode_decision
 
-checked: set[int] = set()
-"""Partitions whose first event since the last assignment has been checked by catch_up."""
-
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's stub is stricter than its calls
 async def _revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -24,7 +21,6 @@ async def _revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
         "partitions revoked", partitions=sorted(tp.partition for tp in (args[0] if args else ()))
     )
     states.forget()
-    checked.clear()
 
 
 @app.on_partitions_assigned.connect  # type: ignore[arg-type]
@@ -33,7 +29,6 @@ async def _assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
         "partitions assigned", partitions=sorted(tp.partition for tp in (args[0] if args else ()))
     )
     states.forget()
-    checked.clear()
 
 
 async def handle(value: bytes | None, headers: Any, partition: int, offset: int) -> None:
@@ -73,9 +68,10 @@ async def handle(value: bytes | None, headers: Any, partition: int, offset: int)
 
 
 async def catch_up(topic: str, partition: int, offset: int) -> None:
-    """Before the first event of a partition after an assignment: handle any event between
-    the table's mark and `offset`. faust may commit an offset before the changelog writes of
-    its events reached the broker; a worker killed then would skip those events for good."""
+    """Handle every event between the table's mark and `offset` first: the log has no gaps,
+    so a gap means events were skipped. It happens after a crash: faust may commit an offset
+    before the changelog writes of its events reached the broker, and a new worker may be
+    handed a few messages from offset 0 before it seeks to that committed offset."""
     mark = states.marked(partition)
     start = 0 if mark is None else mark + 1
     if start >= offset:
@@ -89,7 +85,5 @@ async def catch_up(topic: str, partition: int, offset: int) -> None:
 async def allocate(stream: faust.StreamT) -> None:
     async for event in stream.events():
         message = event.message
-        if message.partition not in checked:
-            await catch_up(message.topic, message.partition, message.offset)
-            checked.add(message.partition)
+        await catch_up(message.topic, message.partition, message.offset)
         await handle(message.value, message.headers, message.partition, message.offset)

