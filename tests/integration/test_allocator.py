@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from datetime import timedelta
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from schemas.catalogue import topic_name
+from schemas.catalogue import REGION_PARTITIONS, topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import AllocationDecision
 from services.allocator.audit import replay_region
 from services.allocator.output import encode_decision
-from services.allocator.replay import replay
+from services.allocator.replay import replay, tick
 from services.allocator.workload import Workload, by_region
 from services.config import Settings
 from services.stack import topics
@@ -137,5 +138,36 @@ async def test_two_workers_share_the_partitions_with_the_same_result(
         ):
             await produce(kafka_bootstrap, region_topic, events)
             await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=180)
+            await reader.linger(2)
+    assert emitted(reader.records) == expected
+
+
+@pytest.mark.timeout(240)
+async def test_committed_offsets_ahead_of_the_state_are_caught_up(
+    kafka_bootstrap, stage, tmp_path
+) -> None:
+    """A crash can leave the group's offsets ahead of the table (writes lost with the worker).
+    Simulated outright: the offsets say everything is done, the table knows nothing."""
+    env, region_topic, decisions_topic = stage
+    events = WORKLOAD.events()
+    await produce(kafka_bootstrap, region_topic, events)
+    group = f"corridor-allocator-{env['CORRIDOR_TOPIC_NAMESPACE']}"
+    partitions = [TopicPartition(region_topic, p) for p in range(REGION_PARTITIONS)]
+    committer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group,
+                                 enable_auto_commit=False)  # fmt: skip
+    await committer.start()
+    try:
+        committer.assign(partitions)
+        await committer.commit(await committer.end_offsets(partitions))
+    finally:
+        await committer.stop()
+    # One more tick per region reaches the worker; everything before it is behind the offsets.
+    last = {e.region_pcode: e for e in events}
+    extra = [tick(r, e.sequenced_at + timedelta(seconds=1), 99) for r, e in sorted(last.items())]
+    expected = expected_decisions(events + extra)
+    async with TopicReader(kafka_bootstrap, [decisions_topic]) as reader:
+        with worker("allocator", env, tmp_path / "allocator.log"):
+            await produce(kafka_bootstrap, region_topic, extra)
+            await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=120)
             await reader.linger(2)
     assert emitted(reader.records) == expected
