@@ -35,7 +35,7 @@ def summary(decision: AllocationDecision) -> str:
     if shelters:
         line += f" in {', '.join(shelters[:4])}{'…' if len(shelters) > 4 else ''}"
     if pending:
-        line += f"; {pending} household{'s' if pending > 1 else ''} wait for transport"
+        line += f"; {pending} household{'s wait' if pending > 1 else ' waits'} for transport"
     if waiting:
         line += f"; {waiting} people waitlisted ({', '.join(reasons)})"
     return line
