@@ -1,7 +1,7 @@
 """Hazard warnings, flattened from CAP 1.2 alerts by the CAP adapter (one ``info`` per warning)."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
@@ -9,6 +9,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from schemas.base import Contract
@@ -66,19 +67,24 @@ class HazardArea(Contract):
 
 
 class HazardWarning(Contract):
-    """A hazard warning from a CAP 1.2 alert."""
+    """A hazard warning from a CAP 1.2 alert.
+
+    A CAP Cancel may carry no ``info`` at all: then ``event``, ``urgency``, ``severity`` and
+    ``certainty`` are None and ``areas`` is empty, and the Cancel applies wherever the warnings
+    it ``references`` did. Every other warning has all four and at least one area.
+    """
 
     identifier: CapIdentifier
-    event: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    event: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     msg_type: MsgType
-    urgency: Urgency
-    severity: Severity
-    certainty: Certainty
+    urgency: Urgency | None = None
+    severity: Severity | None = None
+    certainty: Certainty | None = None
     response_types: SortedSet[ResponseType] = frozenset()
     sent: Timestamp
     expires: Annotated[Timestamp | None, Field(validate_default=True)] = None
     headline: Annotated[str, StringConstraints(max_length=300)] | None = None
-    areas: Annotated[tuple[HazardArea, ...], Field(min_length=1)]
+    areas: Annotated[tuple[HazardArea, ...], Field(validate_default=True)] = ()
     references: Annotated[tuple[CapReference, ...], Field(validate_default=True)] = ()
 
     @field_validator("expires")
@@ -88,6 +94,37 @@ class HazardWarning(Contract):
         if expires is not None and sent is not None and expires < sent:
             raise ValueError("expires is before sent")
         return expires
+
+    @field_validator("areas")
+    @classmethod
+    def _located(cls, areas: tuple[HazardArea, ...], info: ValidationInfo) -> tuple[HazardArea, ...]:
+        if not areas and info.data.get("msg_type") not in (None, MsgType.CANCEL):
+            raise ValueError("at least one area is required unless msg_type is Cancel")
+        return areas
+
+    @model_validator(mode="after")
+    def _described(self) -> Self:
+        missing = [
+            name
+            for name in ("event", "urgency", "severity", "certainty")
+            if getattr(self, name) is None
+        ]
+        if missing and self.msg_type != MsgType.CANCEL:
+            raise ValueError(f"{', '.join(missing)} required unless msg_type is Cancel")
+        return self
+
+    @property
+    def without_info(self) -> bool:
+        """A Cancel that carries no ``info``: it applies wherever its references did."""
+        return not self.areas
+
+    def referenced_identifiers(self) -> tuple[str, ...]:
+        """The CAP identifiers this warning updates or cancels (``sender,identifier,sent``)."""
+        found: list[str] = []
+        for ref in self.references:
+            parts = ref.split(",")
+            found.append(parts[1] if len(parts) >= 3 else ref)
+        return tuple(found)
 
     @field_validator("references")
     @classmethod

@@ -26,6 +26,7 @@ from schemas.types import (
     Kilometres,
     Need,
     NeedSet,
+    PartnerId,
     PCode,
     RejectReason,
     Sector,
@@ -93,9 +94,15 @@ def _sorted_counts(counts: dict[Need, int]) -> dict[str, int]:
 
 
 class EscalationEvent(Contract):
-    """One open escalation per (region, reason, sector) and episode, updated in place."""
+    """One open escalation per (region, reason, sector) and episode, updated in place.
+
+    Each message is one revision of the escalation: the same ``escalation_id``, ``revision``
+    counting up from 1. Counts and need flags describe groups, never persons. A partner's inbox
+    receives a minimised copy: only its sector's counts, only the shelters it operates.
+    """
 
     escalation_id: Identifier
+    revision: Annotated[int, Field(strict=True, ge=1)] = 1
     region_pcode: PCode
     reason: EscalationReason
     sector: Sector
@@ -110,6 +117,11 @@ class EscalationEvent(Contract):
     opened_at: Timestamp
     updated_at: Timestamp
     ack_deadline: Timestamp | None = None
+    waiting_since: Timestamp | None = None  # the oldest unmet need it covers, if any
+    shelter_ids: tuple[Identifier, ...] = ()  # stale data: the shelters to refresh
+    chases: Identifier | None = None  # unacknowledged: the escalation nobody acknowledged
+    recipients: tuple[PartnerId, ...] = ()  # the partners whose inbox received this revision
+    acknowledged_by: tuple[PartnerId, ...] = ()
     cause_event_ids: tuple[EventId, ...] = ()
 
     @field_validator("updated_at")

@@ -280,7 +280,8 @@ def test_vehicle_released_needs_no_shelter() -> None:
             hazard(areas=[{"description": "x", "polygons": [[RING[0], RING[1], RING[0]]]}]),
             "areas.0.polygons.0: Tuple should have at least 4 items",
         ),
-        (hazard(areas=[]), "areas: Tuple should have at least 1 item"),
+        (hazard(areas=[]), "areas: at least one area is required unless msg_type is Cancel"),
+        (hazard(severity=None), "data: severity required unless msg_type is Cancel"),
         (
             hazard(areas=[{"description": "x", "circles": [{"center": POINT, "radius_km": -1}]}]),
             "areas.0.circles.0.radius_km: Input should be greater than or equal to 0",
@@ -302,6 +303,17 @@ def test_cap_update_with_references_is_accepted() -> None:
     refs = ["smn.cna.gob.mx,avisossmn-ciclontropical-4061,2018-10-20T04:15:00-05:00"]
     update = HazardWarning.model_validate(hazard(msg_type="Update", references=refs))
     assert update.references == tuple(refs)
+
+
+def test_cap_cancel_without_info_is_represented() -> None:
+    refs = ["smn.cna.gob.mx,avisossmn-ciclontropical-4061,2018-10-20T04:15:00-05:00"]
+    data = {
+        k: v for k, v in hazard(msg_type="Cancel", references=refs).items()
+        if k not in ("event", "urgency", "severity", "certainty", "areas", "response_types")
+    }  # fmt: skip
+    cancel = HazardWarning.model_validate(data)
+    assert cancel.without_info and cancel.severity is None
+    assert cancel.referenced_identifiers() == ("avisossmn-ciclontropical-4061",)
 
 
 def test_models_are_frozen() -> None:
