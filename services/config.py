@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     )
     regions_file: Path | None = None
 
+    opscentre_port: int = Field(default=8765, ge=1, le=65535, description="Opscentre HTTP port.")
+    opscentre_operator_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of operations officers; no default: opscentre refuses to start"
+        " without one (`corridor run` generates a development token in the state folder).",
+    )
+
     @cached_property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"

@@ -1,0 +1,164 @@
+"""One Kafka consumer per server process, fanning decisions and escalations out to SSE clients.
+
+The consumer has no group (it is assigned every partition and commits nothing) and starts at
+the end of the topics: the stream shows what happens from now on, before the ledger has it.
+Each subscriber has a bounded queue; one that falls behind is cut off (its stream ends with a
+``reset`` event and the page reconnects and reloads) instead of slowing everybody down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS, topic_name
+from schemas.codec import decode, payload_of
+from schemas.errors import CodecError
+from schemas.outputs import AllocationDecision, EscalationEvent
+from schemas.types import RejectReason
+from services.opscentre.auth import Principal
+
+log = structlog.get_logger()
+
+QUEUE_SIZE = 1000
+RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamItem:
+    """One event as the stream sends it: ``kind`` is ``decision`` or ``escalation``."""
+
+    kind: str
+    id: str
+    region: str
+    sector: str | None
+    data: bytes  # the payload as JSON
+
+    def visible_to(self, principal: Principal) -> bool:
+        return principal.sees(self.region, self.sector)
+
+
+def item_of(value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> StreamItem:
+    """The stream item of a Kafka record; raises CodecError for anything else."""
+    payload = payload_of(decode(value, headers))
+    data = orjson.dumps(payload.model_dump(mode="json"))
+    if isinstance(payload, AllocationDecision):
+        return StreamItem("decision", payload.decision_id, payload.region_pcode, None, data)
+    if isinstance(payload, EscalationEvent):
+        revision = getattr(payload, "revision", None)
+        ident = payload.escalation_id if revision is None else f"{payload.escalation_id}#{revision}"
+        return StreamItem("escalation", ident, payload.region_pcode, str(payload.sector), data)
+    raise CodecError(
+        RejectReason.UNSUPPORTED_TYPE, f"not a decision or escalation: {type(payload)}"
+    )
+
+
+@dataclass(eq=False)
+class Subscriber:
+    principal: Principal
+    queue: asyncio.Queue[StreamItem] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+
+class StreamHub:
+    """The shared consumer and its subscribers."""
+
+    def __init__(self, bootstrap: str, namespace: str) -> None:
+        self._bootstrap = bootstrap
+        self._topics = [
+            topic_name(ALLOCATION_DECISIONS, namespace),
+            topic_name(ESCALATION_EVENTS, namespace),
+        ]
+        self._subscribers: set[Subscriber] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="opscentre-stream-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def subscribe(self, principal: Principal) -> Subscriber:
+        subscriber = Subscriber(principal)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def publish(self, item: StreamItem) -> None:
+        for subscriber in list(self._subscribers):
+            if subscriber.overflowed or not item.visible_to(subscriber.principal):
+                continue
+            try:
+                subscriber.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                subscriber.overflowed = True
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker is away: the API keeps serving, retry
+                self.ready.clear()
+                log.warning("stream hub: consumer failed, retrying", error=str(exc)[:200])
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _consume(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+        )
+        await consumer.start()
+        try:
+            partitions = await self._partitions(consumer)
+            consumer.assign(partitions)
+            await consumer.seek_to_end(*partitions)
+            for tp in partitions:  # resolve the positions now: later records are all seen
+                await consumer.position(tp)
+            self.ready.set()
+            async for record in consumer:
+                self._handle(record.value, list(record.headers or ()))
+        finally:
+            self.ready.clear()
+            await consumer.stop()
+
+    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        while True:
+            found: list[TopicPartition] = []
+            await consumer.topics()  # refreshes the cluster metadata
+            for topic in self._topics:
+                ids = consumer.partitions_for_topic(topic)
+                if not ids:
+                    break
+                found += [TopicPartition(topic, p) for p in sorted(ids)]
+            else:
+                return found
+            await asyncio.sleep(RETRY_SECONDS)  # topics not created yet
+
+    def _handle(self, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+        try:
+            item = item_of(value, headers)
+        except CodecError as exc:
+            log.warning("stream hub: undecodable record skipped", reason=str(exc)[:200])
+            return
+        self.publish(item)
+
+
+def sse_frame(item: StreamItem) -> bytes:
+    """The ``text/event-stream`` frame of one item."""
+    head = f"event: {item.kind}\nid: {item.id}\ndata: ".encode()
+    return head + item.data + b"\n\n"
