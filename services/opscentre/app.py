@@ -46,9 +46,14 @@ def operator_token(settings: Settings) -> str:
     return value
 
 
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=orjson.dumps, decoder=orjson.loads,
-                              schema="pg_catalog", format="binary")  # fmt: skip
+    await conn.set_type_codec(
+        "jsonb", encoder=_json, decoder=orjson.loads, schema="pg_catalog", format="text"
+    )
 
 
 def create_app(settings: Settings, partners: PartnerRegistry | None = None) -> FastAPI:

@@ -122,8 +122,8 @@ class StreamHub:
             enable_auto_commit=False,
             auto_offset_reset="latest",
         )
-        await consumer.start()
         try:
+            await consumer.start()
             partitions = await self._partitions(consumer)
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
