@@ -118,8 +118,10 @@ class EscalationEvent(Contract):
     updated_at: Timestamp
     ack_deadline: Timestamp | None = None
     waiting_since: Timestamp | None = None  # the oldest unmet need it covers, if any
+    places: Count | None = None  # capacity: places in the region's usable shelters
+    places_used: Count | None = None  # capacity: of which occupied or reserved
     shelter_ids: tuple[Identifier, ...] = ()  # stale data: the shelters to refresh
-    chases: Identifier | None = None  # unacknowledged: the escalation nobody acknowledged
+    chases: tuple[Identifier, ...] = ()  # unacknowledged: the escalations nobody acknowledged
     recipients: tuple[PartnerId, ...] = ()  # the partners whose inbox received this revision
     acknowledged_by: tuple[PartnerId, ...] = ()
     cause_event_ids: tuple[EventId, ...] = ()

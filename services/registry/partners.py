@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from schemas.catalogue import INGRESS_TOPICS
-from schemas.types import PartnerId, PCode, Sector
+from schemas.types import EscalationLevel, PartnerId, PCode, Sector
 from services.config import INFRA_DIR
 from services.registry.errors import RegistryError
 from services.registry.secrets import MIN_SECRET_LENGTH, load_secrets, read_yaml, secret_env_var
@@ -68,6 +68,9 @@ class Partner(BaseModel):
     vehicles: tuple[IdPattern, ...] = ()
     publishes: frozenset[IngressTopic] = PARTNER_TOPICS
     inbox: bool = True
+    contact_from: EscalationLevel = EscalationLevel.L1
+    """The lowest escalation level this partner is told of: L1 region partners, L2 national
+    contacts, L3 system-wide ones. A partner told at one level is told at the higher ones."""
     secret: SecretStr = Field(exclude=True)
 
     def may_publish(self, topic: str) -> bool:
@@ -110,6 +113,14 @@ class PartnerRegistry:
         return tuple(
             p for _, p in sorted(self._partners.items())
             if p.inbox and sector in p.sectors and p.covers(region_pcode)
+        )  # fmt: skip
+
+    def recipients(
+        self, region_pcode: str, sector: Sector, level: EscalationLevel
+    ) -> tuple[Partner, ...]:
+        """Who is told of a ``level`` escalation for ``sector`` in ``region_pcode``, by id."""
+        return tuple(
+            p for p in self.subscribers(region_pcode, sector) if p.contact_from <= level
         )  # fmt: skip
 
     @classmethod

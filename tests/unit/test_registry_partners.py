@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.types import Sector
+from schemas.types import EscalationLevel, Sector
 from services.registry.dtm import read_sites
 from services.registry.errors import RegistryError
 from services.registry.partners import (
@@ -39,6 +39,8 @@ def test_committed_registry_loads(partners: PartnerRegistry) -> None:
         "croix-rouge-ht",
         "protection-ht",
         "dpc-ht",
+        "iom-ht-national",
+        "hct-ht",
         "cap-adapter",
     }
     iom = partners.get("iom-dtm-ht")
@@ -80,7 +82,16 @@ def test_glob_matching(partners: PartnerRegistry) -> None:
 
 def test_subscribers(partners: PartnerRegistry) -> None:
     ids = [p.partner_id for p in partners.subscribers("HT03", Sector.LOGISTICS)]
-    assert ids == ["croix-rouge-ht", "dpc-ht"]
+    assert ids == ["croix-rouge-ht", "dpc-ht", "hct-ht", "iom-ht-national"]
+
+
+def test_recipients_climb_the_chain_by_level(partners: PartnerRegistry) -> None:
+    def told(level: EscalationLevel) -> list[str]:
+        return [p.partner_id for p in partners.recipients("HT03", Sector.LOGISTICS, level)]
+
+    assert told(EscalationLevel.L1) == ["croix-rouge-ht", "dpc-ht"]
+    assert told(EscalationLevel.L2) == ["croix-rouge-ht", "dpc-ht", "iom-ht-national"]
+    assert told(EscalationLevel.L3) == ["croix-rouge-ht", "dpc-ht", "hct-ht", "iom-ht-national"]
 
 
 def test_partner_without_secret_is_refused(tmp_path: Path) -> None:
