@@ -135,6 +135,22 @@ class EscalationEvent(Contract):
         return updated_at
 
 
+def escalation_id(region: str, reason: EscalationReason, sector: Sector, episode: int) -> str:
+    """Deterministic, from (region, reason, sector, episode): a replay repeats it."""
+    return f"esc:{region}:{reason.value}:{sector.value}:{episode}"
+
+
+def parse_escalation_id(value: str) -> tuple[str, EscalationReason, Sector, int] | None:
+    """(region, reason, sector, episode) of an id made by :func:`escalation_id`, or None."""
+    parts = value.split(":")
+    if len(parts) != 5 or parts[0] != "esc" or not parts[4].isdigit():
+        return None
+    try:
+        return parts[1], EscalationReason(parts[2]), Sector(parts[3]), int(parts[4])
+    except ValueError:
+        return None
+
+
 Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
 HeaderName = Annotated[str, StringConstraints(max_length=200)]

@@ -100,6 +100,9 @@ def regions_of(payload: Contract, registry: RegionRegistry) -> tuple[str, ...] |
     """The regions whose log receives this payload, or why none can be found."""
     given: tuple[str, ...]
     points: tuple[GeoPoint, ...] = ()
+    if isinstance(payload, HazardWarning) and payload.without_info:
+        # a Cancel without info applies wherever the warnings it references did: every region
+        return tuple(sorted(registry.regions))
     if isinstance(payload, HazardWarning):
         given = tuple(p for area in payload.areas for p in area.region_pcodes)
         for area in payload.areas:

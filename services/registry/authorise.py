@@ -15,6 +15,8 @@ from schemas.ingress import (
     ShelterCapacityReport,
     TransportAvailability,
 )
+from schemas.outputs import parse_escalation_id
+from schemas.types import EscalationReason
 from services.registry.partners import Partner
 
 
@@ -39,9 +41,33 @@ def authorise(partner: Partner, topic: str, payload: Contract, region_pcode: str
         case TransportAvailability(vehicle_id=vehicle_id):
             if not partner.operates_vehicle(vehicle_id):
                 return f"{who} does not operate vehicle {vehicle_id}"
-        case DisplacementAlert() | AllocationFeedback() | EscalationAck():
+        case DisplacementAlert() | AllocationFeedback():
             if not partner.covers(region_pcode):
                 return f"{who} does not operate in region {region_pcode}"
+        case EscalationAck():
+            if not partner.covers(region_pcode):
+                return f"{who} does not operate in region {region_pcode}"
+            return _never_sent(partner, payload)
         case HazardWarning():
             pass
+    return None
+
+
+def _never_sent(partner: Partner, ack: EscalationAck) -> str | None:
+    """Why ``partner`` cannot have received escalation ``ack.escalation_id``: escalations go to
+    the inboxes of the partners of their region and sector (refresh requests: to operators)."""
+    who = f"partner {partner.partner_id}"
+    parsed = parse_escalation_id(ack.escalation_id)
+    if parsed is None:
+        return f"{ack.escalation_id} is not an escalation id Corridor issues"
+    region, reason, sector, _ = parsed
+    if region != ack.region_pcode:
+        return f"escalation {ack.escalation_id} is not about region {ack.region_pcode}"
+    if not partner.inbox:
+        return f"{who} has no inbox and was never sent escalation {ack.escalation_id}"
+    if reason == EscalationReason.STALE_DATA:
+        if not partner.shelters:
+            return f"{who} operates no shelter and was never sent {ack.escalation_id}"
+    elif sector not in partner.sectors:
+        return f"{who} is not in sector {sector.value} and was never sent {ack.escalation_id}"
     return None

@@ -139,6 +139,21 @@ class PartnerRegistry:
         return cls(partners)
 
 
+def inbox_partner_ids(path: Path | None = None) -> tuple[str, ...]:
+    """Ids of the partners with an inbox in ``path`` (default: the repository's registry),
+    read without their secrets: what ``corridor up`` creates inbox topics for."""
+    entries = read_yaml(DEFAULT_PATH if path is None else path).get("partners")
+    if not isinstance(entries, list):
+        raise RegistryError(f"{path}: expected a 'partners' list")
+    return tuple(
+        sorted(
+            str(e["partner_id"])
+            for e in entries
+            if isinstance(e, dict) and "partner_id" in e and e.get("inbox", True)
+        )
+    )
+
+
 def _partner(path: Path, index: int, entry: Any, secrets: Mapping[str, str]) -> Partner:
     where = f"{path}: partners[{index}]"
     if not isinstance(entry, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 
@@ -14,10 +15,14 @@ from services.stack.kafka import KafkaNode
 from services.stack.postgres import PostgresNode
 
 
-def topic_plans(namespace: str = "") -> list[topics.TopicPlan]:
-    """Every topic of the catalogue and the processors' own, as the broker should have them."""
-    from schemas.catalogue import CATALOGUE, topic_name
+def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[topics.TopicPlan]:
+    """Every topic of the catalogue, the processors' own and the inbox of every partner in the
+    registry that has one, as the broker should have them."""
+    from schemas.catalogue import CATALOGUE, inbox_spec, topic_name
     from services.intake import topology as intake
+    from services.registry.partners import inbox_partner_ids
+
+    inboxes = [inbox_spec(p) for p in inbox_partner_ids(partners_file)]
 
     plans = [
         topics.TopicPlan(
@@ -26,7 +31,7 @@ def topic_plans(namespace: str = "") -> list[topics.TopicPlan]:
             retention_ms=spec.retention_ms,
             cleanup_policy=spec.cleanup_policy,
         )
-        for spec in CATALOGUE
+        for spec in (*CATALOGUE, *inboxes)
     ]
     plans.append(
         topics.TopicPlan(
@@ -80,7 +85,7 @@ class LocalStack:
     async def _prepare(self) -> list[str]:
         s = self.settings
         await topics.wait_ready(s.bootstrap_servers)
-        plans = topic_plans(s.topic_namespace)
+        plans = topic_plans(s.topic_namespace, s.partners_file)
         created = await topics.ensure_topics(s.bootstrap_servers, plans)
         await database.ensure_database(s.dsn())
         applied = await database.migrate(s.dsn())
@@ -103,7 +108,7 @@ class LocalStack:
     async def _status(self) -> list[Health]:
         s = self.settings
         report = []
-        expected = [p.name for p in topic_plans(s.topic_namespace)]
+        expected = [p.name for p in topic_plans(s.topic_namespace, s.partners_file)]
         host, _, port = s.bootstrap_servers.split(",")[0].rpartition(":")
         try:
             if not process.port_open(host, int(port)):

@@ -121,3 +121,15 @@ def test_oversized_value_is_kept_in_part_with_its_digest() -> None:
     )
     assert base64.b64decode(refusal.value_b64) == big[:KEPT_BYTES]
     assert f"first {KEPT_BYTES} of {len(big)} bytes, sha256" in refusal.message
+
+
+def test_cap_cancel_without_info_goes_to_every_region_log() -> None:
+    from schemas.ingress import HazardWarning
+    from schemas.types import MsgType
+    from services.intake.core import regions_of
+
+    cancel = HazardWarning(
+        identifier="storm-2", msg_type=MsgType.CANCEL, sent=NOW,
+        references=("nhc.noaa.gov,storm-1,2025-06-30T10:00:00+00:00",),
+    )  # fmt: skip
+    assert regions_of(cancel, REGIONS) == tuple(sorted(REGIONS.regions))

@@ -86,7 +86,10 @@ FEEDBACK_ARRIVED = AllocationFeedback(
     region_pcode="HT01", shelter_id="111_01_026", observed_at=NOW,
 )  # fmt: skip
 ACK = EscalationAck(
-    escalation_id="e-1", region_pcode="HT01", acknowledged_at=NOW, status=AckStatus.ACKNOWLEDGED
+    escalation_id="esc:HT01:unmet_need:shelter_cccm:1",
+    region_pcode="HT01",
+    acknowledged_at=NOW,
+    status=AckStatus.ACKNOWLEDGED,
 )
 HAZARD = HazardWarning(
     identifier="cap-1", event="Flood", msg_type=MsgType.ALERT, urgency=Urgency.IMMEDIATE,
@@ -146,6 +149,31 @@ def test_non_ingress_payload_is_refused() -> None:
     tick = RegionTick(region_pcode="HT01", tick_at=NOW, sequence=0)
     assert authorise(OPERATOR, ALERTS, tick, "HT01") == "RegionTick is not a partner input"
     assert authorise(OPERATOR, ALERTS, HERE, "HT01") == "GeoPoint is not a partner input"
+
+
+def ack(escalation_id: str, region: str = "HT01") -> EscalationAck:
+    return ACK.model_copy(update={"escalation_id": escalation_id, "region_pcode": region})
+
+
+@pytest.mark.parametrize(
+    ("escalation_id", "reason"),
+    [
+        ("e-1", "e-1 is not an escalation id Corridor issues"),
+        ("esc:HT01:unmet_need:nutrition:1", "is not an escalation id Corridor issues"),
+        ("esc:HT02:unmet_need:shelter_cccm:1", "is not about region HT01"),
+        ("esc:HT01:unmet_need:protection:3", "is not in sector protection and was never sent"),
+    ],
+)
+def test_ack_of_an_escalation_never_sent_is_refused(escalation_id: str, reason: str) -> None:
+    refused = authorise(OPERATOR, ACKS, ack(escalation_id), "HT01")
+    assert refused is not None and reason in refused
+
+
+def test_refresh_requests_are_acknowledged_by_shelter_operators() -> None:
+    stale = ack("esc:HT01:stale_data:shelter_cccm:2")
+    assert authorise(OPERATOR, ACKS, stale, "HT01") is None
+    carrier = OPERATOR.model_copy(update={"shelters": ()})
+    assert "operates no shelter" in (authorise(carrier, ACKS, stale, "HT01") or "")
 
 
 def test_default_publishes_excludes_hazards() -> None:

@@ -5,27 +5,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
+from schemas.outputs import escalation_id
 from schemas.types import EscalationLevel, EscalationReason, EscalationStatus, Sector
 from services.escalator.domain.facts import Group
 
 Key = tuple[EscalationReason, Sector]
 """At most one open escalation per (region, reason, sector)."""
-
-
-def escalation_id(region: str, reason: EscalationReason, sector: Sector, episode: int) -> str:
-    """Deterministic: the same log gives the same ids, so consumers deduplicate by id."""
-    return f"esc:{region}:{reason.value}:{sector.value}:{episode}"
-
-
-def parse_escalation_id(value: str) -> tuple[str, EscalationReason, Sector, int] | None:
-    """(region, reason, sector, episode) of an id made by :func:`escalation_id`, or None."""
-    parts = value.split(":")
-    if len(parts) != 5 or parts[0] != "esc" or not parts[4].isdigit():
-        return None
-    try:
-        return parts[1], EscalationReason(parts[2]), Sector(parts[3]), int(parts[4])
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
