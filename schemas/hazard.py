@@ -97,7 +97,9 @@ class HazardWarning(Contract):
 
     @field_validator("areas")
     @classmethod
-    def _located(cls, areas: tuple[HazardArea, ...], info: ValidationInfo) -> tuple[HazardArea, ...]:
+    def _located(
+        cls, areas: tuple[HazardArea, ...], info: ValidationInfo
+    ) -> tuple[HazardArea, ...]:
         if not areas and info.data.get("msg_type") not in (None, MsgType.CANCEL):
             raise ValueError("at least one area is required unless msg_type is Cancel")
         return areas
