@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     session_timeout: float = Field(
         default=60.0, ge=6, description="Seconds before a silent worker's partitions move on."
     )
+    ledger_batch: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Most messages the ledger writes per transaction.",
+    )
     partners_file: Path = INFRA_DIR / "registry" / "partners.yaml"
     partner_secrets_file: Path | None = Field(
         default=INFRA_DIR / "registry" / "dev-secrets.yaml",

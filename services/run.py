@@ -20,7 +20,7 @@ from schemas.outputs import AllocationDecision
 from services.config import PROJECT_ROOT, Settings
 from services.publish import encode, partner_event, secrets, send
 
-PROCESSORS = ("intake", "allocator")
+PROCESSORS = ("intake", "allocator", "ledger")
 
 
 def summary(decision: AllocationDecision) -> str:
