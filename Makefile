@@ -40,10 +40,11 @@ soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator mid-stream (S
 	@for i in $$(seq $${SOAK_RUNS:-10}); do echo "soak run $$i"; $(BIN)/pytest -q -m soak || exit 1; done
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP
+bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP, ledger vs COPY
 	$(BIN)/corridor up
 	$(BIN)/corridor bench codec
 	$(BIN)/corridor bench allocator --quality
+	$(BIN)/corridor bench ledger
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check) and mypy

@@ -166,6 +166,16 @@ def bench_allocator(
     typer.echo(report(Settings(), quality=quality))
 
 
+@bench_app.command("ledger")
+def bench_ledger(
+    alerts: int = typer.Option(1000, help="Displacement alerts per region (10 regions)."),
+) -> None:
+    """Rows/s the ledger writes, next to a raw asyncpg COPY of the same rows."""
+    from services.bench.ledger import report
+
+    typer.echo(report(Settings(), alerts_per_region=alerts))
+
+
 @bench_app.command("codec")
 def bench_codec(n: int = typer.Option(20_000, help="Events per measurement.")) -> None:
     """Encode+decode throughput of the CloudEvents codec, in one process."""
