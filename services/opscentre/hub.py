@@ -27,6 +27,7 @@ log = structlog.get_logger()
 
 QUEUE_SIZE = 1000
 RETRY_SECONDS = 1.0
+ASSIGNMENT_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,7 @@ def item_of(value: bytes | None, headers: list[tuple[str, bytes]] | None = None)
     if isinstance(payload, AllocationDecision):
         return StreamItem("decision", payload.decision_id, payload.region_pcode, None, data)
     if isinstance(payload, EscalationEvent):
-        revision = getattr(payload, "revision", None)
-        ident = payload.escalation_id if revision is None else f"{payload.escalation_id}#{revision}"
+        ident = f"{payload.escalation_id}#{payload.revision}"
         return StreamItem("escalation", ident, payload.region_pcode, str(payload.sector), data)
     raise CodecError(
         RejectReason.UNSUPPORTED_TYPE, f"not a decision or escalation: {type(payload)}"
@@ -121,14 +121,13 @@ class StreamHub:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="latest",
+            metadata_max_age_ms=10_000,  # topics created after the start are found soon
         )
         try:
             await consumer.start()
-            partitions = await self._partitions(consumer)
-            consumer.assign(partitions)
-            await consumer.seek_to_end(*partitions)
-            for tp in partitions:  # resolve the positions now: later records are all seen
-                await consumer.position(tp)
+            consumer.subscribe(self._topics)  # no group: every partition is assigned
+            for tp in await self._assigned(consumer):
+                await consumer.position(tp)  # resolved now: every later record is seen
             self.ready.set()
             async for record in consumer:
                 self._handle(record.value, list(record.headers or ()))
@@ -136,18 +135,13 @@ class StreamHub:
             self.ready.clear()
             await consumer.stop()
 
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        while True:
-            found: list[TopicPartition] = []
-            await consumer.topics()  # refreshes the cluster metadata
-            for topic in self._topics:
-                ids = consumer.partitions_for_topic(topic)
-                if not ids:
-                    break
-                found += [TopicPartition(topic, p) for p in sorted(ids)]
-            else:
-                return found
-            await asyncio.sleep(RETRY_SECONDS)  # topics not created yet
+    async def _assigned(self, consumer: AIOKafkaConsumer) -> set[TopicPartition]:
+        """The partitions of every topic, once they exist (the metadata arrives shortly)."""
+        wanted = set(self._topics)
+        # aiokafka has no event for a group-less assignment: poll it
+        while {tp.topic for tp in consumer.assignment()} != wanted:  # noqa: ASYNC110
+            await asyncio.sleep(ASSIGNMENT_POLL_SECONDS)
+        return set(consumer.assignment())
 
     def _handle(self, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         try:
