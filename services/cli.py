@@ -185,5 +185,27 @@ def bench_codec(n: int = typer.Option(20_000, help="Events per measurement.")) -
         typer.echo(f"{name:<40} {rate:>12,.0f}")
 
 
+export_app = typer.Typer(help="Exports from the ledger for partners' tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("hxl")
+def export_hxl(
+    region: str = typer.Option(..., help="Region p-code, e.g. HT01."),
+    out: Path | None = typer.Option(None, help="Write to this file instead of stdout."),
+) -> None:
+    """A region's situation, one row per shelter, as HXL-tagged CSV (HDX reads it)."""
+    import asyncio
+
+    from services.export.hxl import export
+
+    text = asyncio.run(export(Settings().dsn(), region))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"{out}: {text.count(chr(10)) - 2} shelters", err=True)
+
+
 if __name__ == "__main__":
     app()

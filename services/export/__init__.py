@@ -1,0 +1,1 @@
+"""Exports from the ledger for partners' tools (HXL)."""
