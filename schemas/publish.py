@@ -16,6 +16,7 @@ from schemas.registry import MODEL_OF
 
 PUBLISHED = Path(__file__).parent / "published"
 ASYNCAPI_FILE = "asyncapi.yaml"
+OPENAPI_FILE = "openapi.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -61,6 +62,10 @@ def rendered() -> dict[str, bytes]:
     """File name → content of everything published."""
     files = {schema_file(t): render_json(json_schema(t)) for t in sorted(MODEL_OF)}
     files[ASYNCAPI_FILE] = render_yaml(document())
+    # The operations centre's HTTP API (imported here only: the contracts do not depend on it).
+    from services.opscentre.openapi import document as openapi_document
+
+    files[OPENAPI_FILE] = render_json(openapi_document())
     return files
 
 
