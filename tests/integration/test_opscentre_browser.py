@@ -1,0 +1,97 @@
+"""The dashboard in real headless Chromium against a running opscentre (real PostgreSQL and
+Kafka): a new decision and a new escalation appear live, without reloading the page."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS
+from tests.integration.opscentre import (
+    OPERATOR_TOKEN,
+    T0,
+    LiveServer,
+    Partners,
+    decision,
+    escalation,
+    insert_scenario,
+    produce,
+    region_code,
+    settings_for,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"browser test skipped: no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+async def _many_shelters(db: asyncpg.Connection, region: str, n: int) -> None:
+    rng = random.Random(8)
+    rows = []
+    for i in range(n):
+        capacity = rng.randrange(20, 400)
+        rows.append((
+            f"{region}-m{i}", region, 18.0 + rng.random() * 2, -74.2 + rng.random() * 2.5,
+            capacity, rng.randrange(0, capacity), T0,
+        ))  # fmt: skip
+    await db.executemany(
+        """INSERT INTO shelters (shelter_id, region_pcode, lat, lon, capacity_kind, capacity,
+           occupancy, open, reported_at, sequenced_at, event_id)
+           VALUES ($1, $2, $3, $4, 'persons', $5, $6, true, $7, $7, $1)""",
+        rows,
+    )
+
+
+async def test_dashboard_shows_new_decisions_and_escalations_live(
+    database_url: str, kafka_bootstrap: str, namespace: str, db: asyncpg.Connection,
+    create_topic: Callable[..., Awaitable[str]], tmp_path: Path,
+) -> None:  # fmt: skip
+    from playwright.async_api import async_playwright
+
+    for spec in (ALLOCATION_DECISIONS, ESCALATION_EVENTS):
+        await create_topic(spec.name, partitions=3)
+    region = region_code()
+    await insert_scenario(db, region)
+    await _many_shelters(db, region, 2000)
+    settings = settings_for(database_url, kafka_bootstrap, namespace)
+    decision_id, escalation_id = f"d-{uuid.uuid4().hex[:8]}", f"e-{uuid.uuid4().hex[:8]}"
+    with LiveServer(settings, Partners.covering(region).registry) as server:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                errors: list[str] = []
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                await page.goto(f"{server.url}/#token={OPERATOR_TOKEN}")
+                await page.wait_for_selector(f'#situation tr[data-region="{region}"]')
+                await page.wait_for_selector("#live.on")  # the stream is at the topics' end
+                assert "token" not in page.url  # the fragment is dropped once read
+                await page.evaluate("window.__notReloaded = true")
+
+                await produce(
+                    kafka_bootstrap, namespace, decision(region, decision_id),
+                    escalation(region, escalation_id, "health", level="L3"),
+                )  # fmt: skip
+                row = await page.wait_for_selector(f'#decisions li[data-id="{decision_id}"]')
+                card = await page.wait_for_selector(f'#esc-L3 li[data-id="{escalation_id}"]')
+                assert region in await row.inner_text()
+                assert "unmet need" in await card.inner_text()
+                assert await page.evaluate("window.__notReloaded === true")
+                assert await page.inner_text("#map-count") == "2,003 shelters"
+                assert errors == []
+                shot = tmp_path / "dashboard.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                print(f"dashboard screenshot: {shot}")
+            finally:
+                await browser.close()
