@@ -18,6 +18,7 @@ from schemas.catalogue import ALLOCATION_DECISIONS, topic_name
 from schemas.codec import decode, payload_of
 from schemas.outputs import AllocationDecision
 from services.config import PROJECT_ROOT, Settings
+from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
 
 PROCESSORS = ("intake", "allocator", "ledger")
@@ -72,6 +73,20 @@ async def _demo(settings: Settings, delay: float) -> None:
           " minibuses, displacement alerts)", flush=True)  # fmt: skip
 
 
+async def _opscentre(settings: Settings, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """The API and dashboard; without a configured operator token, a development one is made
+    in the state folder and printed in the dashboard's URL (the fragment stays in the browser)."""
+    url = f"http://127.0.0.1:{settings.opscentre_port}/"
+    if settings.opscentre_operator_token is None:
+        token = dev_operator_token(settings.state_dir)
+        env = {**env, "CORRIDOR_OPSCENTRE_OPERATOR_TOKEN": token}
+        url += f"#token={token}"
+    print(f"dashboard: {url}", flush=True)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.opscentre", cwd=PROJECT_ROOT, env=env
+    )
+
+
 async def run(settings: Settings, *, demo: bool) -> int:
     # The terminal shows decisions; the processors' own logs only from warnings up.
     env = {**os.environ, "CORRIDOR_LOG_LEVEL": os.environ.get("CORRIDOR_LOG_LEVEL", "WARNING")}
@@ -88,6 +103,7 @@ async def run(settings: Settings, *, demo: bool) -> int:
         )
         for name in PROCESSORS
     ]
+    workers.append(await _opscentre(settings, env))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
