@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,14 +24,13 @@ WORKLOAD = Workload(regions=("HT01", "HT02"), shelters=6, alerts=12)
 
 async def corridor(dsn: str, *args: str) -> Result:
     """The command line, in a thread: it runs its own event loop."""
-    runner = CliRunner()
-    return await asyncio.to_thread(runner.invoke, app, list(args),
-                                   env={"CORRIDOR_DATABASE_URL": dsn})  # fmt: skip
+    env = {"CORRIDOR_DATABASE_URL": dsn}
+    return await asyncio.to_thread(lambda: CliRunner().invoke(app, list(args), env=env))
 
 
 @pytest.mark.timeout(60)
 async def test_one_row_per_shelter_of_the_region_with_its_figures(
-    database_url: str, namespace: str, tmp_path
+    database_url: str, namespace: str, tmp_path: Path
 ) -> None:
     dsn = await _schema_dsn(database_url, namespace)
     conn = await asyncpg.connect(dsn)
