@@ -9,8 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from services.allocator.workload import Workload
 from services.bench.ledger_workload import ledger_messages
