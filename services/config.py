@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     )
     regions_file: Path | None = None
 
+    opscentre_host: str = Field(default="127.0.0.1", description="Opscentre listen address.")
     opscentre_port: int = Field(default=8765, ge=1, le=65535, description="Opscentre HTTP port.")
     opscentre_operator_token: SecretStr | None = Field(
         default=None,

@@ -83,7 +83,7 @@ async def _opscentre(settings: Settings, env: dict[str, str]) -> asyncio.subproc
         url += f"#token={token}"
     print(f"dashboard: {url}", flush=True)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.opscentre", cwd=PROJECT_ROOT, env=env
+        sys.executable, "-m", "services.opscentre", "worker", cwd=PROJECT_ROOT, env=env
     )
 
 

@@ -1,4 +1,5 @@
-"""`python -m services.opscentre`: serve the API and the dashboard on 127.0.0.1."""
+"""`python -m services.opscentre worker`: serve the API and the dashboard (127.0.0.1 unless
+``CORRIDOR_OPSCENTRE_HOST`` says otherwise); faust-style options (-l warn) are ignored."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from services.config import Settings
 from services.logging import configure
 from services.opscentre.app import MissingOperatorToken, create_app
 
-HOST = "127.0.0.1"
 
-
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] != "worker":
+        print("usage: python -m services.opscentre worker [options ignored]", file=sys.stderr)
+        return 2
     settings = Settings()
     configure("opscentre", settings.log_level)
     try:
@@ -21,9 +23,10 @@ def main() -> int:
     except MissingOperatorToken as exc:
         print(f"opscentre: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=HOST, port=settings.opscentre_port, log_config=None, access_log=False)
+    host, port = settings.opscentre_host, settings.opscentre_port
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

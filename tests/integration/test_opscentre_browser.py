@@ -1,5 +1,6 @@
 """The dashboard in real headless Chromium against a running opscentre (real PostgreSQL and
-Kafka): a new decision and a new escalation appear live, without reloading the page."""
+Kafka): a new decision and a new escalation appear live, without reloading the page. It logs
+in as a partner, whose view holds only this test's region (other tests share the database)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 
 from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS
 from tests.integration.opscentre import (
-    OPERATOR_TOKEN,
     T0,
     LiveServer,
     Partners,
@@ -66,17 +66,20 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
     await _many_shelters(db, region, 2000)
     settings = settings_for(database_url, kafka_bootstrap, namespace)
     decision_id, escalation_id = f"d-{uuid.uuid4().hex[:8]}", f"e-{uuid.uuid4().hex[:8]}"
-    with LiveServer(settings, Partners.covering(region).registry) as server:
+    partners = Partners.covering(region)  # its view holds this test's rows only
+    with LiveServer(settings, partners.registry) as server:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
             try:
                 page = await browser.new_page(viewport={"width": 1400, "height": 1000})
                 errors: list[str] = []
                 page.on("pageerror", lambda exc: errors.append(str(exc)))
-                await page.goto(f"{server.url}/#token={OPERATOR_TOKEN}")
+                await page.goto(f"{server.url}/#token={partners.health_token}")
                 await page.wait_for_selector(f'#situation tr[data-region="{region}"]')
                 await page.wait_for_selector("#live.on")  # the stream is at the topics' end
                 assert "token" not in page.url  # the fragment is dropped once read
+                assert await page.inner_text("#who") == "partner health-test"
+                assert await page.locator("#situation tbody tr").count() == 1
                 await page.evaluate("window.__notReloaded = true")
 
                 await produce(
