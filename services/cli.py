@@ -207,5 +207,26 @@ def export_hxl(
         typer.echo(f"{out}: {text.count(chr(10)) - 2} shelters", err=True)
 
 
+opscentre_app = typer.Typer(help="The operations centre (API and dashboard).", no_args_is_help=True)
+app.add_typer(opscentre_app, name="opscentre")
+
+
+@opscentre_app.command("token")
+def opscentre_token(
+    partner: str = typer.Option(..., help="Partner id from the registry, e.g. dpc-ht."),
+) -> None:
+    """A partner's opscentre bearer token, derived from its signing secret."""
+    import os
+
+    from services.opscentre.auth import partner_token
+    from services.registry.partners import load_secrets
+
+    secret = load_secrets(Settings().partner_secrets_file, os.environ).get(partner)
+    if secret is None:
+        _fail(f"no signing secret for partner {partner[:50]!r}")
+    else:
+        typer.echo(partner_token(partner, secret))
+
+
 if __name__ == "__main__":
     app()
