@@ -61,7 +61,7 @@ function colour(u) {
 }
 
 async function loadMap() {
-  const data = await api("/api/v1/shelters/map?grid=96");
+  const data = await api("/api/v1/shelters/map?grid=64");
   $("map-count").textContent = `${fmt(data.shelters)} shelters`;
   const canvas = $("map");
   const ctx = canvas.getContext("2d");
