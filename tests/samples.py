@@ -68,7 +68,7 @@ def feedback(**changes: Any) -> dict[str, Any]:
 
 def ack(**changes: Any) -> dict[str, Any]:
     data = {
-        "escalation_id": "esc-HT01-unmet-1",
+        "escalation_id": "esc:HT01:unmet_need:protection:1",
         "region_pcode": "HT01",
         "acknowledged_at": NOW,
         "status": "acknowledged",

@@ -9,57 +9,56 @@ revisions (same ids, same bytes), which every consumer deduplicates.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
 from schemas.codec import decode
 from schemas.errors import CodecError
 from schemas.sequenced import SequencedEvent
-from services.allocator.audit import read_range
 from services.escalator import app
 from services.escalator.domain.events import AckIgnored, DomainEvent, EscalationChanged
-from services.escalator.domain.messages import encode, minimise, to_contract
+from services.escalator.domain.messages import Operates, encode, publications
 from services.escalator.store import Folds
 from services.streams import MAX_MESSAGE_BYTES
 
 Outgoing = tuple[str, bytes, bytes]  # topic, key, value
 
 
-def outgoing(events: Iterable[DomainEvent]) -> list[Outgoing]:
+def inboxes(partner_id: str) -> Operates | None:
+    partner = app.partners.get(partner_id)
+    return None if partner is None or not partner.inbox else partner.operates_shelter
+
+
+def outgoing(events: list[DomainEvent]) -> list[Outgoing]:
     """The full record of each change for operations centres, and each recipient's copy."""
-    found: list[Outgoing] = []
     for event in events:
         if isinstance(event, AckIgnored):
             app.log.warning("acknowledgement ignored", escalation_id=event.escalation_id,
                             partner_id=event.partner_id, why=event.why)  # fmt: skip
-            continue
-        if not isinstance(event, EscalationChanged):
-            continue
-        record = to_contract(event.escalation)
-        key = record.region_pcode.encode()
-        found.append((app.escalations, key, encode(record)))
-        for partner_id in record.recipients:
-            partner = app.partners.get(partner_id)
-            if partner is None or not partner.inbox:
-                continue
-            copy = minimise(record, partner_id, partner.operates_shelter)
-            found.append((app.inbox(partner_id), key, encode(copy)))
-        app.log.info(
-            type(event).__name__, region=record.region_pcode, escalation_id=record.escalation_id,
-            revision=record.revision, level=record.level.value, status=record.status.value,
-            recipients=len(record.recipients),
-        )  # fmt: skip
-    return found
+        elif isinstance(event, EscalationChanged):
+            e = event.escalation
+            app.log.info(
+                type(event).__name__, region=e.region, escalation_id=e.escalation_id,
+                revision=e.revision, level=e.level.value, status=e.status.value,
+                recipients=len(e.recipients),
+            )  # fmt: skip
+    return [
+        (app.escalations if partner is None else app.inbox(partner),
+         record.region_pcode.encode(), encode(record))
+        for partner, record in publications(events, inboxes)
+    ]  # fmt: skip
 
 
 class Worker(ConsumerRebalanceListener):
-    """One escalator worker: its regions' folds and how far each partition is folded."""
+    """One escalator worker: its regions' folds, how far each partition is folded, and up to
+    where a partition is being rebuilt (folded again without sending: it was sent before)."""
 
     def __init__(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         self.consumer, self.producer = consumer, producer
         self.folds: Folds = app.folds()
         self.position: dict[int, int] = {}
+        self.quiet_until: dict[int, int] = {}
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         app.log.info("partitions revoked", partitions=sorted(tp.partition for tp in revoked))
@@ -76,25 +75,18 @@ class Worker(ConsumerRebalanceListener):
             if self.position.get(tp.partition) == committed:
                 continue
             self.folds.forget({tp.partition})
-            await self.rebuild(tp, committed)
-            self.consumer.seek(tp, committed)
+            self.position[tp.partition] = 0
+            self.quiet_until[tp.partition] = committed
+            self.consumer.seek(tp, 0)
+            if committed:
+                app.log.info("rebuilding", partition=tp.partition, until=committed)
         app.log.info("partitions assigned", partitions=sorted(mine))
 
-    async def rebuild(self, tp: TopicPartition, until: int) -> None:
-        """Fold offsets [0, until) again, sending nothing: it was sent before."""
-        if until:
-            app.log.info("rebuilding", partition=tp.partition, until=until)
-        async for record in read_range(
-            app.settings.bootstrap_servers, tp.topic, tp.partition, 0, until
-        ):
-            self.fold(record.value, record.headers, tp.partition, record.offset)
-        self.position[tp.partition] = until
-
     def fold(
-        self, value: bytes | None, headers: object, partition: int, offset: int
+        self, value: bytes | None, headers: Any, partition: int, offset: int
     ) -> list[DomainEvent]:
         try:
-            event = SequencedEvent.from_cloudevent(decode(value, headers))  # type: ignore[arg-type]
+            event = SequencedEvent.from_cloudevent(decode(value, headers))
         except CodecError as exc:
             # Only intake writes this log; an unreadable event is a bug to look at, loudly.
             app.log.error("unreadable region event", partition=partition, offset=offset,
@@ -103,15 +95,26 @@ class Worker(ConsumerRebalanceListener):
         return self.folds.advance(event, partition)
 
     async def step(self) -> None:
+        """One batch: fold each record exactly once, in offset order (whatever the consumer
+        redelivers or skips), send what it caused, wait for the broker, commit."""
         batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
         sends = []
         offsets: dict[TopicPartition, int] = {}
         for tp, records in sorted(batch.items(), key=lambda item: item[0].partition):
             for record in records:
+                expected = self.position.get(tp.partition)
+                if expected is None or record.offset < expected:
+                    continue  # folded already (or no longer ours)
+                if record.offset > expected:
+                    self.consumer.seek(tp, expected)  # never skip an event: fetch the gap
+                    break
                 events = self.fold(record.value, record.headers, tp.partition, record.offset)
+                self.position[tp.partition] = record.offset + 1
+                if record.offset < self.quiet_until.get(tp.partition, 0):
+                    continue  # rebuilding: sent before the restart
                 for topic, key, value in outgoing(events):
                     sends.append(await self.producer.send(topic, value=value, key=key))
-                self.position[tp.partition] = offsets[tp] = record.offset + 1
+                offsets[tp] = record.offset + 1
         if sends:
             await asyncio.gather(*sends)
         if offsets:

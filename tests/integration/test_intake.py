@@ -129,6 +129,15 @@ def bad_messages() -> dict[str, tuple[Outgoing, str]]:
             signed(samples.shelter(), SHELTERS, "croix-rouge-ht", "not-their-shelter"),
             "unauthorised",
         ),
+        "ack-never-sent": (
+            signed(
+                samples.ack(escalation_id="esc:HT01:no_transport:logistics:1"),
+                "ingress.escalation-acks.v1",
+                "protection-ht",
+                "ack-never-sent",
+            ),
+            "unauthorised",
+        ),
         "wrong-topic": (
             replace(signed(samples.shelter(), SHELTERS, "iom-dtm-ht", "wrong-topic"), topic=ALERTS),
             "wrong_topic",

@@ -187,6 +187,8 @@ def _notify(plan: _Plan, key: Key, found: Group) -> None:
     if current is None:
         _open(plan, key, Want(NOTICE_LEVEL[key], found))
         return
+    if plan.cause in current.cause_event_ids:
+        return  # this observation was already counted
     need = current.need + found
     revised = current.revised(plan.at, UPDATED, need=need, cause_event_ids=plan.causes(current))
     plan.add(EscalationRevised(revised))
@@ -235,7 +237,7 @@ def _chase(plan: _Plan, origin: Escalation) -> None:
 
 
 def _hazard(plan: _Plan, fact: HazardReceived) -> list[DomainEvent]:
-    warning = fact.warning
+    warning, before = fact.warning, plan.state.hazards
     for identifier in sorted(set(warning.referenced_identifiers()) & set(plan.state.hazards)):
         plan.add(HazardWithdrawn(identifier))
     live = warning.expires is None or warning.expires > fact.at
@@ -243,11 +245,16 @@ def _hazard(plan: _Plan, fact: HazardReceived) -> list[DomainEvent]:
         hazard = ActiveHazard(warning.identifier, extreme_immediate(warning), warning.expires,
                               fact.event_id)  # fmt: skip
         plan.add(HazardActivated(hazard))
-    if not plan.events:
-        return []
+    if plan.state.hazards == before:
+        return []  # not relevant, nothing to cancel, or a warning already active
     wants = hazard_wants(plan.state.hazards)
     for key in sorted(wants):
+        current = plan.state.open.get(key)
         _apply(plan, key, wants[key])
+        if current is not None and plan.state.open.get(key) is current:
+            # a new or updated warning at the same level: the same escalation, revised
+            causes = plan.causes(current)
+            plan.add(EscalationRevised(current.revised(plan.at, UPDATED, cause_event_ids=causes)))
     return plan.events
 
 

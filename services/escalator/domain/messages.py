@@ -4,12 +4,16 @@ A partner's copy carries counts and need flags only, and of those only what its 
 of the shelters named, only the ones it operates; never event ids or other partners' names.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from schemas.codec import encode_structured, to_event
 from schemas.outputs import EscalationEvent
 from schemas.types import Need, Sector
+from services.escalator.domain.events import DomainEvent, EscalationChanged
 from services.escalator.domain.state import Escalation
+
+Operates = Callable[[str], bool]
+"""Whether a partner operates a shelter (by id)."""
 
 SOURCE = "corridor:escalator"
 
@@ -78,3 +82,21 @@ def encode(event: EscalationEvent) -> bytes:
         subject=event.region_pcode,
     )  # fmt: skip
     return encode_structured(ce)
+
+
+def publications(
+    events: Iterable[DomainEvent], inboxes: Callable[[str], Operates | None]
+) -> list[tuple[str | None, EscalationEvent]]:
+    """Each change as (None, full record) for operations centres, then (partner id, copy) for
+    every recipient with an inbox (``inboxes`` answers None for a partner without one)."""
+    found: list[tuple[str | None, EscalationEvent]] = []
+    for event in events:
+        if not isinstance(event, EscalationChanged):
+            continue
+        record = to_contract(event.escalation)
+        found.append((None, record))
+        for partner_id in record.recipients:
+            operates = inboxes(partner_id)
+            if operates is not None:
+                found.append((partner_id, minimise(record, partner_id, operates)))
+    return found
