@@ -133,23 +133,52 @@ def publish(
 def replay(
     region: str = typer.Option(..., help="Region p-code, e.g. HT01."),
 ) -> None:
-    """Re-run the allocator core over a region's log from offset 0; report any difference."""
+    """Re-run the allocator and the escalator over a region's log from offset 0; report any
+    difference with what they published."""
     import asyncio
 
     from services.allocator.audit import replay_region
+    from services.audit.escalations import replay_escalations
 
-    report = asyncio.run(replay_region(Settings(), region))
-    typer.echo(
-        f"{region}: {report.events} region events, {len(report.replayed)} decisions replayed,"
-        f" {len(report.emitted)} emitted"
-    )
-    for label, ids in (("never emitted", report.missing), ("not reproduced", report.unexplained),
-                       ("different bytes", report.different)):  # fmt: skip
-        for decision_id in ids:
-            typer.echo(f"  {label}: {decision_id}")
-    if not report.ok:
+    settings = Settings()
+    report = asyncio.run(replay_region(settings, region))
+    escalations = asyncio.run(replay_escalations(settings, region))
+    ok = True
+    for what, found in (("decisions", report), ("escalation revisions", escalations)):
+        typer.echo(
+            f"{region}: {found.events} region events, {len(found.replayed)} {what} replayed,"
+            f" {len(found.emitted)} emitted"
+        )
+        for label, ids in (("never emitted", found.missing), ("not reproduced", found.unexplained),
+                           ("different bytes", found.different)):  # fmt: skip
+            for message_id in ids:
+                typer.echo(f"  {label}: {message_id}")
+        ok = ok and found.ok
+    if not ok:
         raise typer.Exit(code=1)
-    typer.echo("identical: every emitted decision is reproduced byte for byte")
+    typer.echo("identical: every decision and escalation is reproduced byte for byte")
+
+
+@app.command()
+def inbox(
+    partner: str = typer.Option(..., help="Partner id, e.g. iom-dtm-ht."),
+    limit: int = typer.Option(50, min=1, max=10_000, help="How many messages, newest first."),
+) -> None:
+    """What a partner reads in its inbox, newest first: one line per escalation revision."""
+    import asyncio
+
+    from services.audit.escalations import read_inbox
+    from services.lines import escalation_line
+
+    try:
+        found = asyncio.run(read_inbox(Settings(), partner, limit))
+    except (LookupError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    if not found:
+        typer.echo(f"{partner}: the inbox is empty")
+    for event in found:
+        typer.echo(escalation_line(event))
 
 
 bench_app = typer.Typer(help="Measurements on this machine (not tests).", no_args_is_help=True)
