@@ -12,6 +12,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INFRA_DIR = PROJECT_ROOT / "infra"
 
 
+def processor_id(service: str, namespace: str = "") -> str:
+    """A processor's faust app id and consumer group: ``corridor-<service>[-<namespace>]``."""
+    return f"corridor-{service}" + (f"-{namespace}" if namespace else "")
+
+
 class Settings(BaseSettings):
     """Settings shared by every Corridor process.
 

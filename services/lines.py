@@ -17,7 +17,8 @@ def duration(span: timedelta) -> str:
 
 
 def _what(e: EscalationEvent) -> str:
-    people = f"{e.persons_affected} people ({e.households_affected} households)"
+    households = f"{e.households_affected} household" + ("" if e.households_affected == 1 else "s")
+    people = f"{e.persons_affected} people ({households})"
     waited = f" waiting {duration(e.updated_at - e.waiting_since)}" if e.waiting_since else ""
     if e.reason == R.CAPACITY_EXHAUSTED and e.places:
         share = 100 * (e.places_used or 0) // e.places

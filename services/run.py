@@ -1,27 +1,38 @@
 """`corridor run`: the stack, the processors, and (with --demo) a scenario played by partners.
 
-The processors run as child processes; the terminal shows one line per allocation decision.
-Ctrl-C stops the processors; Kafka and PostgreSQL keep running until `corridor down`.
+The processors run as child processes whose logs go to files in the state folder (named once at
+start); the terminal shows one line per allocation decision and per escalation, and a live table
+of the situation per region. Ctrl-C stops the processors; Kafka and PostgreSQL keep running
+until `corridor down`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
 
 from aiokafka import AIOKafkaConsumer
+from rich.console import Console
+from rich.live import Live
 
-from schemas.catalogue import ALLOCATION_DECISIONS, topic_name
+from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS, topic_name
 from schemas.codec import decode, payload_of
-from schemas.outputs import AllocationDecision
+from schemas.errors import CodecError
+from schemas.outputs import AllocationDecision, EscalationEvent
 from services.config import PROJECT_ROOT, Settings
+from services.console import Situation
+from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
 
-PROCESSORS = ("intake", "allocator", "ledger")
+PROCESSORS = ("intake", "allocator", "escalator", "ledger")
 
 
 def summary(decision: AllocationDecision) -> str:
@@ -42,23 +53,34 @@ def summary(decision: AllocationDecision) -> str:
     return line
 
 
-async def _watch(settings: Settings) -> None:
+async def _watch(settings: Settings, console: Console) -> None:
+    ns = settings.topic_namespace
     consumer = AIOKafkaConsumer(
-        topic_name(ALLOCATION_DECISIONS, settings.topic_namespace),
-        bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="latest",
-    )
+        topic_name(ALLOCATION_DECISIONS, ns), topic_name(ESCALATION_EVENTS, ns),
+        bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="latest",
+    )  # fmt: skip
+    situation = Situation()
     await consumer.start()
     try:
-        async for record in consumer:
-            decision = payload_of(decode(record.value))
-            if isinstance(decision, AllocationDecision):
-                print(summary(decision), flush=True)
+        with Live(situation.table(), console=console, refresh_per_second=2) as live:
+            async for record in consumer:
+                try:
+                    event = payload_of(decode(record.value))
+                except CodecError as exc:
+                    console.print(f"unreadable message on {record.topic}: {exc.message}")
+                    continue
+                if isinstance(event, AllocationDecision):
+                    situation.decided(event)
+                    console.print(summary(event), markup=False, highlight=False)
+                elif isinstance(event, EscalationEvent):
+                    situation.escalated(event)
+                    console.print(escalation_line(event), markup=False, highlight=False)
+                live.update(situation.table())
     finally:
         await consumer.stop()
 
 
-async def _demo(settings: Settings, delay: float) -> None:
+async def _demo(settings: Settings, console: Console, delay: float) -> None:
     from services.simulator.scenario import flood
 
     await asyncio.sleep(delay)  # let the workers join their groups
@@ -69,11 +91,33 @@ async def _demo(settings: Settings, delay: float) -> None:
         for topic, partner, data in flood()
     ]  # fmt: skip
     await send(messages, settings)
-    print(f"demo: {len(messages)} partner messages sent (DTM sites, DGPC centres, Red Cross"
-          " minibuses, displacement alerts)", flush=True)  # fmt: skip
+    console.print(f"demo: {len(messages)} partner messages sent (DTM sites, DGPC centres, Red"
+                  " Cross minibuses, displacement alerts, a CAP cyclone warning)")  # fmt: skip
 
 
-async def _opscentre(settings: Settings, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _start(name: str, env: dict[str, str], logs: Path) -> asyncio.subprocess.Process:
+    """A processor as a child process, its output (logs, banners) in ``logs/<name>.log``."""
+    out: IO[bytes]
+    with (logs / f"{name}.log").open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", f"services.{name}", "worker", "-l", "info",
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+
+def _log_folder(settings: Settings) -> Path:
+    """This run's log folder; the run's own library warnings (aiokafka) go there too."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    logs = settings.state_dir / "logs" / f"run-{stamp}"
+    logs.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=logs / "corridor-run.log", level=logging.WARNING, force=True)
+    return logs
+
+
+async def _opscentre(
+    settings: Settings, env: dict[str, str], logs: Path
+) -> asyncio.subprocess.Process:
     """The API and dashboard; without a configured operator token, a development one is made
     in the state folder and printed in the dashboard's URL (the fragment stays in the browser)."""
     url = f"http://127.0.0.1:{settings.opscentre_port}/"
@@ -82,39 +126,34 @@ async def _opscentre(settings: Settings, env: dict[str, str]) -> asyncio.subproc
         env = {**env, "CORRIDOR_OPSCENTRE_OPERATOR_TOKEN": token}
         url += f"#token={token}"
     print(f"dashboard: {url}", flush=True)
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.opscentre", "worker", cwd=PROJECT_ROOT, env=env
-    )
+    return await _start("opscentre", env, logs)
 
 
 async def run(settings: Settings, *, demo: bool) -> int:
-    # The terminal shows decisions; the processors' own logs only from warnings up.
-    env = {**os.environ, "CORRIDOR_LOG_LEVEL": os.environ.get("CORRIDOR_LOG_LEVEL", "WARNING")}
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            f"services.{name}",
-            "worker",
-            "-l",
-            "warn",
-            cwd=PROJECT_ROOT,
-            env=env,
-        )
-        for name in PROCESSORS
-    ]
-    workers.append(await _opscentre(settings, env))
+    console = Console(highlight=False)
+    logs = _log_folder(settings)
+    console.print(f"logs: {logs}/<processor>.log", markup=False)
+    env = {**os.environ, "CORRIDOR_LOG_LEVEL": os.environ.get("CORRIDOR_LOG_LEVEL", "INFO")}
+    workers = [await _start(name, env, logs) for name in PROCESSORS]
+    workers.append(await _opscentre(settings, env, logs))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(_watch(settings))]
+    tasks = [asyncio.create_task(_watch(settings, console))]
     if demo:
-        tasks.append(asyncio.create_task(_demo(settings, delay=8.0)))
-    exits = [asyncio.create_task(w.wait()) for w in workers]
+        tasks.append(asyncio.create_task(_demo(settings, console, delay=8.0)))
+    exits = {
+        asyncio.create_task(w.wait()): name
+        for w, name in zip(workers, [*PROCESSORS, "opscentre"], strict=True)
+    }
     await asyncio.wait([asyncio.create_task(stop.wait()), *exits], return_when="FIRST_COMPLETED")
     for task in tasks:
         task.cancel()
+    for done, name in exits.items():
+        if done.done() and not stop.is_set():
+            console.print(f"{name} stopped (exit {done.result()}): see {logs}/{name}.log",
+                          markup=False)  # fmt: skip
     for worker in workers:
         if worker.returncode is None:
             worker.terminate()

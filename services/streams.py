@@ -8,7 +8,7 @@ from typing import Any
 import faust
 
 from schemas.catalogue import topic_name
-from services.config import Settings
+from services.config import Settings, processor_id
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kafka)
 
@@ -16,7 +16,7 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kaf
 def make_app(service: str, settings: Settings) -> faust.App:
     """A faust App for one processor; its id (and so its consumer group) carries the namespace."""
     namespace = settings.topic_namespace
-    app_id = f"corridor-{service}" + (f"-{namespace}" if namespace else "")
+    app_id = processor_id(service, namespace)
     datadir = settings.state_dir / "faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(

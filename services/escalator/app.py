@@ -6,7 +6,7 @@ import os
 
 from schemas.catalogue import ESCALATION_EVENTS, REGION_EVENTS, inbox_topic, topic_name
 from services.allocator.config import AllocatorConfig
-from services.config import Settings
+from services.config import Settings, processor_id
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.routing import RegistryRouting
 from services.escalator.store import Folds
@@ -23,7 +23,7 @@ config = EscalatorConfig(stale_after=allocator_config.stale_after)
 routing = RegistryRouting(partners)
 
 namespace = settings.topic_namespace
-group_id = "corridor-escalator" + (f"-{namespace}" if namespace else "")
+group_id = processor_id("escalator", namespace)
 region_events = topic_name(REGION_EVENTS, namespace)
 escalations = topic_name(ESCALATION_EVENTS, namespace)
 

@@ -12,7 +12,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 
 from schemas.catalogue import topic_name
-from services.config import Settings
+from services.config import Settings, processor_id
 from services.ledger.rows import TOPICS
 
 MAX_FETCH_BYTES = 16 * 1024 * 1024
@@ -31,7 +31,7 @@ class Wiring:
     def of(cls, settings: Settings) -> Wiring:
         namespace = settings.topic_namespace
         return cls(
-            group="corridor-ledger" + (f"-{namespace}" if namespace else ""),
+            group=processor_id("ledger", namespace),
             topics={topic_name(name, namespace): name for name in TOPICS},
             bootstrap=settings.bootstrap_servers,
             dsn=settings.dsn(),

@@ -19,6 +19,7 @@ from services.registry.dtm import SITES_CSV
 ALERTS = "ingress.displacement-alerts.v1"
 SHELTERS = "ingress.shelter-capacity.v1"
 TRANSPORT = "ingress.transport-availability.v1"
+HAZARDS = "ingress.hazard-warnings.v1"
 
 SCARCE = ["health", "accessible", "child_protection"]
 
@@ -78,7 +79,20 @@ def flood(
     for _ in range(alerts):
         origin = rows[rng.randrange(len(rows))]
         messages.append((ALERTS, "dpc-ht", _alert(rng, origin, stamp)))
+    messages.append((HAZARDS, "cap-adapter", _cyclone(seed, stamp)))
     return messages
+
+
+def _cyclone(seed: int, stamp: str) -> dict[str, Any]:
+    """A CAP warning from the national meteorological service, as the CAP adapter flattens it:
+    more rain on Port-au-Prince, people in the flood plain told to evacuate."""
+    return {
+        "identifier": f"ht-unmh-demo-{seed}-{stamp}".replace(":", ""), "event": "Tropical Storm",
+        "msg_type": "Alert", "urgency": "Expected", "severity": "Severe", "certainty": "Likely",
+        "response_types": ["Evacuate"], "sent": stamp,
+        "headline": "Tropical storm: heavy rain and flooding expected in Ouest",
+        "areas": [{"description": "Ouest department", "region_pcodes": ["HT01"]}],
+    }  # fmt: skip
 
 
 def _alert(rng: random.Random, site: dict[str, str], stamp: str) -> dict[str, Any]:

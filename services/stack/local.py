@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
-from services.config import Settings
+from services.config import Settings, processor_id
 from services.stack import database, process, topics
 from services.stack.errors import StackError
 from services.stack.kafka import KafkaNode
@@ -18,7 +18,7 @@ from services.stack.postgres import PostgresNode
 def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[topics.TopicPlan]:
     """Every topic of the catalogue, the processors' own and the inbox of every partner in the
     registry that has one, as the broker should have them."""
-    from schemas.catalogue import CATALOGUE, inbox_spec, topic_name
+    from schemas.catalogue import CATALOGUE, REGION_PARTITIONS, inbox_spec, topic_name
     from services.intake import topology as intake
     from services.registry.partners import inbox_partner_ids
 
@@ -41,6 +41,15 @@ def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[
             "delete",
         )
     )
+    # The faust tables' changelogs, created here rather than by faust at start: on a fresh
+    # broker a worker that creates its own changelog can read stale metadata (0 partitions)
+    # and its agent crashes in a loop with PartitionsMismatch.
+    for service, table, partitions in (
+        ("allocator", "region-state", REGION_PARTITIONS),
+        ("intake", "seen", intake.ADMITTED_PARTITIONS),
+    ):
+        name = f"{processor_id(service, namespace)}-{table}-changelog"
+        plans.append(topics.TopicPlan(name, partitions, None, "compact"))
     return plans
 
 
