@@ -6,7 +6,6 @@ offset 0 must reproduce every escalation it published, byte for byte (DESIGN.md 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -14,7 +13,7 @@ from schemas.catalogue import ESCALATION_EVENTS, REGION_EVENTS, inbox_topic, top
 from schemas.codec import decode, payload_of
 from schemas.outputs import EscalationEvent
 from schemas.sequenced import SequencedEvent
-from services.allocator.audit import read_key
+from services.allocator.audit import ReplayReport, read_key
 from services.allocator.config import AllocatorConfig
 from services.config import Settings
 from services.escalator.domain.config import EscalatorConfig
@@ -26,39 +25,14 @@ from services.registry.partners import PartnerRegistry, load_secrets
 from services.stack import topics
 
 
-@dataclass
-class EscalationReport:
-    region: str
-    events: int = 0
-    replayed: dict[str, bytes] = field(default_factory=dict)
-    emitted: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def missing(self) -> list[str]:
-        return sorted(set(self.replayed) - set(self.emitted))
-
-    @property
-    def unexplained(self) -> list[str]:
-        return sorted(set(self.emitted) - set(self.replayed))
-
-    @property
-    def different(self) -> list[str]:
-        both = set(self.replayed) & set(self.emitted)
-        return sorted(i for i in both if self.replayed[i] != self.emitted[i])
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexplained or self.different)
-
-
 def registry(settings: Settings) -> PartnerRegistry:
     return PartnerRegistry.load(
         settings.partners_file, load_secrets(settings.partner_secrets_file, os.environ)
     )
 
 
-async def replay_escalations(settings: Settings, region: str) -> EscalationReport:
-    report = EscalationReport(region)
+async def replay_escalations(settings: Settings, region: str) -> ReplayReport:
+    report = ReplayReport(region)
     ns, bootstrap = settings.topic_namespace, settings.bootstrap_servers
     events = [
         SequencedEvent.from_cloudevent(decode(r.value, r.headers))

@@ -35,27 +35,14 @@ def _put(state: RegionEscalations, escalation: Escalation) -> RegionEscalations:
 
 
 @evolve.register
-def _opened(event: EscalationOpened, state: RegionEscalations) -> RegionEscalations:
-    return _put(state, event.escalation)
-
-
-@evolve.register
-def _revised(event: EscalationRevised, state: RegionEscalations) -> RegionEscalations:
-    return _put(state, event.escalation)
-
-
-@evolve.register
-def _raised(event: EscalationRaised, state: RegionEscalations) -> RegionEscalations:
-    return _put(state, event.escalation)
-
-
-@evolve.register
-def _acknowledged(event: AcknowledgementRecorded, state: RegionEscalations) -> RegionEscalations:
-    return _put(state, event.escalation)
-
-
-@evolve.register
-def _deadline(event: DeadlinePassed, state: RegionEscalations) -> RegionEscalations:
+def _changed(
+    event: EscalationOpened
+    | EscalationRevised
+    | EscalationRaised
+    | AcknowledgementRecorded
+    | DeadlinePassed,
+    state: RegionEscalations,
+) -> RegionEscalations:
     return _put(state, event.escalation)
 
 
