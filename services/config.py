@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,27 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(
         default=None,
         description="Use an existing Kafka cluster instead of the local one (host:port,...).",
+    )
+    kafka_partner_port: int = Field(
+        default=9094, ge=1, le=65535, description="The local broker's TLS listener for partners."
+    )
+    kafka_security: Literal["sasl_ssl", "none"] = Field(
+        default="sasl_ssl",
+        description="sasl_ssl: every client authenticates (SCRAM-SHA-512; TLS for partners) and"
+        " ACLs decide; none: an open broker (only for an existing cluster that is set up so).",
+    )
+    kafka_user: str | None = Field(
+        default=None,
+        description="The principal of a tool process (`corridor` commands: operator; tests:"
+        " admin). Processors always use their own.",
+    )
+    kafka_credentials_file: Path | None = Field(
+        default=None,
+        description="Passwords of the broker's principals (default: the local node's, made by"
+        " `corridor up`); CORRIDOR_KAFKA_PASSWORD_<PRINCIPAL> overrides one.",
+    )
+    kafka_ca_file: Path | None = Field(
+        default=None, description="CA certificate clients trust (default: the local node's)."
     )
     postgres_port: int = Field(default=54329, ge=1, le=65535)
     database_url: SecretStr | None = Field(
@@ -83,9 +105,30 @@ class Settings(BaseSettings):
         " without one (`corridor run` generates a development token in the state folder).",
     )
 
+    gateway_port: int = Field(default=8766, ge=1, le=65535, description="HTTP gateway port.")
+    gateway_rate: float = Field(
+        default=10.0, gt=0, le=10_000, description="Events a partner may post per second (HTTP)."
+    )
+    gateway_burst: int = Field(
+        default=50, ge=1, le=100_000, description="Events a partner may post at once (HTTP)."
+    )
+
     @cached_property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def partner_bootstrap(self) -> str:
+        """Where partners connect: the TLS listener (an existing cluster: its bootstrap)."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_partner_port}"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.kafka_credentials_file or self.state_dir / "kafka" / "credentials.yaml"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.kafka_ca_file or self.state_dir / "kafka" / "tls" / "ca.pem"
 
     @property
     def uses_local_kafka(self) -> bool:

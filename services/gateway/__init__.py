@@ -1,0 +1,1 @@
+"""The HTTP gateway: partners without a Kafka client POST CloudEvents or CAP XML."""

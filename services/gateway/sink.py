@@ -1,0 +1,50 @@
+"""Where admitted records go: the ingress topic they name, as they are (intake sequences them)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+
+from schemas.catalogue import topic_name
+from services.config import Settings
+from services.intake.record import Record
+from services.streams import MAX_MESSAGE_BYTES
+
+
+class Publisher(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, record: Record) -> None: ...
+
+
+class KafkaPublisher:
+    """One producer per gateway process; a record is published once the broker acknowledged it
+    on every in-sync replica (``acks=all``), as ``corridor publish`` does."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.bootstrap_servers,
+            acks="all",
+            max_request_size=MAX_MESSAGE_BYTES,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, record: Record) -> None:
+        if self._producer is None:
+            raise RuntimeError("the publisher is not started")
+        await self._producer.send_and_wait(
+            topic_name(record.topic, self._settings.topic_namespace),
+            record.value,
+            key=record.key,
+            headers=list(record.headers) or None,
+        )
