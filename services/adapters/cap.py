@@ -96,7 +96,7 @@ class _Converter:
                 f"{path}/references", f"required and non-empty when msgType is {msg_type}"
             )
         infos = [
-            self.info(e, f"{path}/info[{i}]") for i, e in enumerate(r.children(root, "info"), 1)
+            self.info(e, i, f"{path}/info[{i}]") for i, e in enumerate(r.children(root, "info"), 1)
         ]
 
         notes: list[str] = []
