@@ -17,6 +17,7 @@ from schemas.registry import MODEL_OF
 PUBLISHED = Path(__file__).parent / "published"
 ASYNCAPI_FILE = "asyncapi.yaml"
 OPENAPI_FILE = "openapi.json"
+GATEWAY_OPENAPI_FILE = "gateway-openapi.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -62,10 +63,14 @@ def rendered() -> dict[str, bytes]:
     """File name → content of everything published."""
     files = {schema_file(t): render_json(json_schema(t)) for t in sorted(MODEL_OF)}
     files[ASYNCAPI_FILE] = render_yaml(document())
-    # The operations centre's HTTP API (imported here only: the contracts do not depend on it).
+    # The HTTP APIs of the operations centre and the gateway (imported here only: the contracts
+    # do not depend on them).
     from services.opscentre.openapi import document as openapi_document
 
     files[OPENAPI_FILE] = render_json(openapi_document())
+    from services.gateway.openapi import document as gateway_document
+
+    files[GATEWAY_OPENAPI_FILE] = render_json(gateway_document())
     return files
 
 

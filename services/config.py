@@ -105,6 +105,7 @@ class Settings(BaseSettings):
         " without one (`corridor run` generates a development token in the state folder).",
     )
 
+    gateway_host: str = Field(default="127.0.0.1", description="HTTP gateway listen address.")
     gateway_port: int = Field(default=8766, ge=1, le=65535, description="HTTP gateway port.")
     gateway_rate: float = Field(
         default=10.0, gt=0, le=10_000, description="Events a partner may post per second (HTTP)."

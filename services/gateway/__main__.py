@@ -1,5 +1,6 @@
-"""`python -m services.gateway worker`: serve the HTTP gateway on 127.0.0.1
-(``CORRIDOR_GATEWAY_PORT``); faust-style options (-l warn) are ignored."""
+"""`python -m services.gateway worker`: serve the HTTP gateway on 127.0.0.1 (unless
+``CORRIDOR_GATEWAY_HOST`` says otherwise), port ``CORRIDOR_GATEWAY_PORT``; faust-style options
+(-l warn) are ignored."""
 
 from __future__ import annotations
 
@@ -19,9 +20,8 @@ def main(argv: list[str]) -> int:
     settings = Settings()
     configure("gateway", settings.log_level)
     app = create_app(settings)
-    uvicorn.run(
-        app, host="127.0.0.1", port=settings.gateway_port, log_config=None, access_log=False
-    )
+    host, port = settings.gateway_host, settings.gateway_port
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
