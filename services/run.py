@@ -32,7 +32,7 @@ from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
 
-PROCESSORS = ("intake", "allocator", "escalator", "ledger")
+PROCESSORS = ("intake", "allocator", "escalator", "ledger", "gateway")
 
 
 def summary(decision: AllocationDecision) -> str:
@@ -135,6 +135,7 @@ async def run(settings: Settings, *, demo: bool) -> int:
     console.print(f"logs: {logs}/<processor>.log", markup=False)
     env = {**os.environ, "CORRIDOR_LOG_LEVEL": os.environ.get("CORRIDOR_LOG_LEVEL", "INFO")}
     workers = [await _start(name, env, logs) for name in PROCESSORS]
+    print(f"gateway: http://127.0.0.1:{settings.gateway_port}/v1/events", flush=True)
     workers.append(await _opscentre(settings, env, logs))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
