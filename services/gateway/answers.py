@@ -22,6 +22,7 @@ class GatewayReason(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    INVALID_CAP = "invalid_cap"
     UNAVAILABLE = "unavailable"
 
 
@@ -29,6 +30,7 @@ STATUS: dict[RejectReason | GatewayReason, int] = {
     # the request cannot be read as a CloudEvent at all
     RejectReason.MALFORMED: 400,
     RejectReason.INVALID_ENVELOPE: 400,
+    GatewayReason.INVALID_CAP: 400,
     # the event is readable but its sender is not proven: no partner, or a forged signature
     RejectReason.UNKNOWN_PARTNER: 401,
     RejectReason.BAD_SIGNATURE: 401,
@@ -77,7 +79,9 @@ class CapAccepted(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    ids: list[str] = Field(description="Event ids, one per converted CAP info block.")
+    ids: list[str] = Field(description="Event ids published, one per converted info block.")
+    held: list[str] = Field(description="Event ids of a Test, Exercise or Draft alert: held back.")
+    notes: list[str] = Field(description="What was not converted, and why.")
 
 
 def refusal_of(record: Record, refused: Refused) -> Refusal:

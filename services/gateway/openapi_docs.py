@@ -65,7 +65,8 @@ CAP_REQUEST: dict[str, Any] = {
 }
 
 _REFUSALS = {
-    400: "Not a readable CloudEvent (`malformed`, `invalid_envelope`).",
+    400: "Not a readable CloudEvent (`malformed`, `invalid_envelope`), or not a valid CAP alert"
+    " (`invalid_cap`, naming the element and the rule).",
     401: "No partner token (`unauthenticated`), or the event's signature or sender does not"
     " verify (`bad_signature`, `unknown_partner`).",
     403: "The partner may not publish this (`unauthorised`), or the event is signed by a"

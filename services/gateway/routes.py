@@ -138,14 +138,12 @@ async def post_cap(request: Request, partner_id: Partner) -> Any:
     body = await body_of(request)
     state = request.app.state
     try:
-        payloads = cap.hazard_payloads(body)
-    except cap.CapUnavailable as exc:
-        raise Refused(refuse(GatewayReason.UNSUPPORTED_MEDIA_TYPE, str(exc))) from None
+        payloads = cap.hazard_payloads(body, state.regions, MAX_BODY_BYTES)
     except cap.CapInvalid as exc:
-        raise Refused(refuse(RejectReason.MALFORMED, str(exc))) from None
+        raise Refused(refuse(GatewayReason.INVALID_CAP, str(exc))) from None
     secret = state.partners.get(partner_id).secret.get_secret_value()
     records = []
-    for event_id, data in payloads:
+    for event_id, data in payloads.warnings:
         event = partner_event(
             data, topic=HAZARD_WARNINGS.name, partner_id=partner_id, secret=secret,
             event_id=event_id, time=state.now(), validate=False,
@@ -157,4 +155,5 @@ async def post_cap(request: Request, partner_id: Partner) -> Any:
         screened(request, record, partner_id)
         records.append(record)
     await publish(request, records)
-    return CapAccepted(ids=[event_id for event_id, _ in payloads])
+    ids = [event_id for event_id, _ in payloads.warnings]
+    return CapAccepted(ids=ids, held=payloads.held, notes=payloads.notes)
