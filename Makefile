@@ -41,6 +41,7 @@ soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator mid-stream (S
 
 .PHONY: bench
 bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP, ledger vs COPY
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/corridor up
 	$(BIN)/corridor bench codec
 	$(BIN)/corridor bench allocator --quality

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -259,3 +260,58 @@ def opscentre_token(
 
 if __name__ == "__main__":
     app()
+
+
+ingest_app = typer.Typer(
+    help="Convert partner files (CAP, HXL, IOM DTM), sign them as a partner and publish them.",
+    no_args_is_help=True,
+)
+app.add_typer(ingest_app, name="ingest")
+_FILES = typer.Argument(..., exists=True, dir_okay=False, help="Files to ingest.")
+_DRY_RUN = typer.Option(False, "--dry-run", help="Print the CloudEvents as JSON lines; send none.")
+
+
+def _ingest(
+    fmt: Literal["cap", "hxl", "dtm"],
+    files: list[Path],
+    partner: str | None,
+    dry_run: bool,
+    held: bool,
+) -> None:
+    from services.adapters.ingest import run as run_ingest
+
+    code = run_ingest(fmt, files, partner_id=partner, dry_run=dry_run, include_held=held)
+    raise typer.Exit(code=code)
+
+
+@ingest_app.command("cap")
+def ingest_cap(
+    files: list[Path] = _FILES,
+    partner: str | None = typer.Option(None, help="Partner to sign as [default: cap-adapter]."),
+    dry_run: bool = _DRY_RUN,
+    include_held: bool = typer.Option(
+        False, "--include-held", help="With --dry-run: also print Test, Exercise and Draft alerts."
+    ),
+) -> None:
+    """CAP 1.1 / 1.2 alerts → hazard warnings (Actual alerts only)."""
+    _ingest("cap", files, partner, dry_run, include_held)
+
+
+@ingest_app.command("hxl")
+def ingest_hxl(
+    files: list[Path] = _FILES,
+    partner: str | None = typer.Option(None, help="Partner to sign as [default: iom-dtm-ht]."),
+    dry_run: bool = _DRY_RUN,
+) -> None:
+    """HXL-tagged shelter lists (CSV or XLSX) → shelter capacity reports."""
+    _ingest("hxl", files, partner, dry_run, False)
+
+
+@ingest_app.command("dtm")
+def ingest_dtm(
+    files: list[Path] = _FILES,
+    partner: str | None = typer.Option(None, help="Partner to sign as [default: iom-dtm-ht]."),
+    dry_run: bool = _DRY_RUN,
+) -> None:
+    """IOM DTM API JSON → displacement alerts for increases between rounds."""
+    _ingest("dtm", files, partner, dry_run, False)

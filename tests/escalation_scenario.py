@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from schemas.ingress import EscalationAck, HazardWarning, Household, ShelterCapacityReport
 from schemas.sequenced import SequencedEvent
 from schemas.types import AckStatus, Certainty, GeoPoint, MsgType, Need, Severity, Urgency
-from services.allocator.replay import alert, sequenced, tick
+from services.audit.replay import alert, sequenced, tick
 
 T0 = datetime(2026, 11, 26, 3, tzinfo=UTC)
 HERE = GeoPoint(lat=18.5392, lon=-72.3364)  # Port-au-Prince, HT01

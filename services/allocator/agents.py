@@ -10,9 +10,9 @@ from schemas.codec import decode
 from schemas.errors import CodecError
 from schemas.sequenced import SequencedEvent
 from services.allocator.app import app, config, decisions, log, region_events, settings, states
-from services.allocator.audit import read_range
 from services.allocator.core import decide
 from services.allocator.output import encode_decision
+from services.allocator.store import read_range
 
 
 @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's stub is stricter than its calls

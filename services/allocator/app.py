@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS
 from services.allocator.config import AllocatorConfig
-from services.allocator.tables import RegionStates
+from services.allocator.store import RegionStates
 from services.config import Settings
 from services.logging import configure
 from services.streams import make_app, raw_topic

@@ -15,10 +15,12 @@ the cache, is the state.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from services.allocator.entities import Entity, entity_from_json, entity_to_json, kind_of
 from services.allocator.state import RegionState, StateDelta, evolve
@@ -105,3 +107,22 @@ class RegionStates:
 
     def recorded(self, region: str, decision_id: str) -> bytes | None:
         return self.table.get(_key(region, f"{DECISION}{SEP}{decision_id}"))
+
+
+async def read_range(
+    bootstrap: str, topic: str, partition: int, start: int, end: int
+) -> AsyncIterator[ConsumerRecord]:
+    """The records of one partition with offsets in [start, end)."""
+    tp = TopicPartition(topic, partition)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        while await consumer.position(tp) < end:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for record in batch.get(tp, []):
+                if record.offset < end:
+                    yield record
+    finally:
+        await consumer.stop()

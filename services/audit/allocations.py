@@ -1,4 +1,4 @@
-"""`corridor replay`: re-run the core over a region's log and compare with what was emitted.
+"""`corridor replay`: re-run the allocator's core over a region's log, compare with what it emitted.
 
 Replaying region.events.v1 from offset 0 must reproduce every decision byte for byte
 (DESIGN.md §4, invariant 4). This is the audit trail: "why did this family go there?"
@@ -16,7 +16,7 @@ from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, topic_name
 from schemas.codec import decode
 from schemas.sequenced import SequencedEvent
 from services.allocator.output import encode_decision
-from services.allocator.replay import replay
+from services.audit.replay import replay
 from services.config import Settings
 from services.stack import topics
 
@@ -47,25 +47,6 @@ class ReplayReport:
     @property
     def ok(self) -> bool:
         return not (self.missing or self.unexplained or self.different)
-
-
-async def read_range(
-    bootstrap: str, topic: str, partition: int, start: int, end: int
-) -> AsyncIterator[ConsumerRecord]:
-    """The records of one partition with offsets in [start, end)."""
-    tp = TopicPartition(topic, partition)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        consumer.seek(tp, start)
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=1000)
-            for record in batch.get(tp, []):
-                if record.offset < end:
-                    yield record
-    finally:
-        await consumer.stop()
 
 
 async def read_key(bootstrap: str, topic: str, key: bytes) -> AsyncIterator[ConsumerRecord]:

@@ -13,8 +13,8 @@ from schemas.catalogue import ESCALATION_EVENTS, REGION_EVENTS, inbox_topic, top
 from schemas.codec import decode, payload_of
 from schemas.outputs import EscalationEvent
 from schemas.sequenced import SequencedEvent
-from services.allocator.audit import ReplayReport, read_key
 from services.allocator.config import AllocatorConfig
+from services.audit.allocations import ReplayReport, read_key
 from services.config import Settings
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.messages import Operates

@@ -27,9 +27,9 @@ from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTIT
 from schemas.codec import encode_structured
 from schemas.ingress import DisplacementAlert
 from schemas.sequenced import SequencedEvent
-from services.allocator.replay import replay, tick
-from services.allocator.workload import START, Workload, by_region
+from services.audit.replay import replay, tick
 from services.bench.kafka import Collector, Message, percentile, produce
+from services.bench.workload import START, Workload, by_region
 from services.config import PROJECT_ROOT, Settings
 from services.stack import topics
 from services.stack.local import topic_plans
@@ -156,7 +156,7 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
 
 
 def report(settings: Settings, *, quality: bool) -> str:
-    from services.allocator.bench import bench_decision_cost
+    from services.bench.decision_cost import bench_decision_cost
 
     started = time.perf_counter()
     results = asyncio.run(compare(settings))
@@ -172,8 +172,8 @@ def report(settings: Settings, *, quality: bool) -> str:
     cost = bench_decision_cost(shelters=10_000, households=2_000, seed=0)
     lines.append(f"core decision cost with 10,000 shelters in a region: {cost}")
     if quality:
-        from services.allocator.quality import compare as quality_compare
-        from services.allocator.quality import format_table
+        from services.bench.quality import compare as quality_compare
+        from services.bench.quality import format_table
 
         lines.append(format_table(quality_compare()))
     lines.append(f"(bench took {time.perf_counter() - started:.0f} s)")

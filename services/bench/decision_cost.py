@@ -15,8 +15,8 @@ from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, VehicleKind
 from services.allocator.config import AllocatorConfig
 from services.allocator.core import step
-from services.allocator.replay import EPOCH, alert, replay, sequenced, tick
-from services.allocator.scenarios import families, load_sites
+from services.audit.replay import EPOCH, alert, replay, sequenced, tick
+from services.bench.scenarios import families, load_sites
 
 REGION = "HT01"
 SHELTER_SPREAD_DEG = 0.08

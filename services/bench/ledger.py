@@ -23,8 +23,8 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from schemas.catalogue import topic_name
-from services.allocator.workload import CENTRES, Workload
 from services.bench.ledger_workload import Message, ledger_messages
+from services.bench.workload import CENTRES, Workload
 from services.config import PROJECT_ROOT, Settings
 from services.ledger.rows import APPENDED, UPSERTED
 from services.stack import database, topics

@@ -22,8 +22,8 @@ from schemas.types import (
     Sector,
 )
 from services.allocator.output import encode_decision
-from services.allocator.replay import replay
-from services.allocator.workload import START, Workload, by_region
+from services.audit.replay import replay
+from services.bench.workload import START, Workload, by_region
 from services.ledger.rows import DECISIONS, ESCALATIONS, REGION_EVENTS, REJECTED
 
 

@@ -13,20 +13,20 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from scipy.optimize import (  # type: ignore[import-untyped]
+from scipy.optimize import (
     Bounds,
     LinearConstraint,
     linprog,
     milp,
 )
-from scipy.sparse import csr_array, vstack  # type: ignore[import-untyped]
+from scipy.sparse import csr_array, vstack
 
 from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
 from schemas.types import NEED_SERVICE, GeoPoint
-from services.allocator.bench import bench_decision_cost
 from services.allocator.config import AllocatorConfig
-from services.allocator.replay import EPOCH, alert, replay, sequenced, tick
-from services.allocator.scenarios import Scenario, scenario
+from services.audit.replay import EPOCH, alert, replay, sequenced, tick
+from services.bench.decision_cost import bench_decision_cost
+from services.bench.scenarios import Scenario, scenario
 from services.geo import EARTH_RADIUS_KM
 
 RATIOS = (0.5, 0.8, 1.0, 1.5, 3.0)

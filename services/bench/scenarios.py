@@ -7,7 +7,6 @@ origins around the sites, drawn from a seeded numpy Generator: the same seed giv
 scenario. Scarce services are drawn per site (the 2013 survey records only WASH facilities).
 """
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +15,8 @@ import numpy as np
 
 from schemas.shelter import SPHERE_M2_PER_PERSON
 from schemas.types import Need, Service
+from services.registry.dtm import SITES_CSV, read_site_rows
 
-ROOT = Path(__file__).resolve().parents[2]
-SITES_CSV = (
-    ROOT / "infra" / "registry" / "source" / "iom-haiti-dtm-sites-2013.csv",
-    ROOT / "infra" / "scenarios" / "iom-haiti-dtm-sites-2013.csv",
-)
 SERVICE_SHARE = {Service.HEALTH: 0.15, Service.ACCESSIBLE: 0.25, Service.CHILD_PROTECTION: 0.10}
 NEED_SHARE = {Need.MEDICAL: 0.04, Need.UNACCOMPANIED_CHILDREN: 0.02, Need.MOBILITY: 0.05}
 ORIGIN_SPREAD_DEG = 0.03
@@ -78,9 +73,7 @@ def _number(text: str) -> float | None:
 
 def load_sites(seed: int = 0, path: Path | None = None) -> tuple[Site, ...]:
     """The DTM sites (HXL hashtag row skipped) with coordinates and a raw capacity."""
-    source = path or next(p for p in SITES_CSV if p.exists())
-    with source.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if not r["SSID"].startswith("#")]
+    rows = read_site_rows(path or SITES_CSV)
     surveyed = [
         (a / SPHERE_M2_PER_PERSON) / i
         for r in rows

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport, TransportAvailability
 from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, Need, Service, VehicleKind
-from services.allocator.replay import alert, sequenced, tick
+from services.audit.replay import alert, sequenced, tick
 
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 # Department capitals (a scenario needs plausible places, not the registry's seeds).

@@ -32,13 +32,19 @@ class Admin1Figure(NamedTuple):
     reporting_date: date
 
 
-def read_sites(path: Path = SITES_CSV) -> list[Site]:
-    """The sites, by SSID (the second row, HXL hashtags, is skipped)."""
+def read_site_rows(path: Path = SITES_CSV) -> list[dict[str, str]]:
+    """The site assessment's rows as the file has them, in file order (the second row, HXL
+    hashtags, is skipped): the one reader of this file, for the registry, the simulator and the
+    benchmarks' scenarios."""
     with path.open(newline="", encoding="utf-8") as f:
-        rows = [row for row in csv.DictReader(f) if not row["SSID"].startswith("#")]
+        return [row for row in csv.DictReader(f) if not row["SSID"].startswith("#")]
+
+
+def read_sites(path: Path = SITES_CSV) -> list[Site]:
+    """The sites, by SSID."""
     return sorted(
         Site(row["SSID"], row["Commune"].strip().upper(), float(row["Lat"]), float(row["Lon"]))
-        for row in rows
+        for row in read_site_rows(path)
     )
 
 

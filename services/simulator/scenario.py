@@ -9,12 +9,11 @@ around the sites. Seeded: the same seed plays the same scenario.
 
 from __future__ import annotations
 
-import csv
 import random
 from datetime import UTC, datetime
 from typing import Any
 
-from services.registry.dtm import SITES_CSV
+from services.registry.dtm import read_site_rows
 
 ALERTS = "ingress.displacement-alerts.v1"
 SHELTERS = "ingress.shelter-capacity.v1"
@@ -27,9 +26,7 @@ Message = tuple[str, str, dict[str, Any]]  # topic, partner id, payload data
 
 
 def _sites(limit: int) -> list[dict[str, str]]:
-    with SITES_CSV.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if not r["SSID"].startswith("#")]
-    return sorted(rows, key=lambda r: r["SSID"])[:limit]
+    return sorted(read_site_rows(), key=lambda r: r["SSID"])[:limit]
 
 
 def _capacity(row: dict[str, str]) -> dict[str, Any]:

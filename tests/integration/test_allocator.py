@@ -17,10 +17,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.catalogue import REGION_PARTITIONS, topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import AllocationDecision
-from services.allocator.audit import replay_region
+from services.audit.allocations import replay_region
 from services.allocator.output import encode_decision
-from services.allocator.replay import replay, tick
-from services.allocator.workload import Workload, by_region
+from services.audit.replay import replay, tick
+from services.bench.workload import Workload, by_region
 from services.config import Settings
 from services.stack import topics
 from services.stack.local import topic_plans

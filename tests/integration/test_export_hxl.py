@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner, Result
 
-from services.allocator.workload import Workload
 from services.bench.ledger_workload import ledger_messages
+from services.bench.workload import Workload
 from services.cli import app
 from services.ledger import store
 from services.ledger.rows import Record, Rows, rows_of

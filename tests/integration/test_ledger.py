@@ -19,7 +19,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas.catalogue import topic_name
-from services.allocator.workload import Workload
+from services.bench.workload import Workload
 from services.bench.ledger_workload import Message, ledger_messages
 from services.ledger.rows import DECISIONS, ESCALATIONS, REGION_EVENTS, REJECTED
 from services.stack import database, topics

@@ -12,7 +12,7 @@ from tests.unit.test_allocator_golden import GOLDEN
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
-from services.allocator.workload import Workload
+from services.bench.workload import Workload
 from tests.unit.test_allocator_golden import _digest, _lifecycle
 print(*_digest(Workload().events()), *_digest(_lifecycle()))
 """

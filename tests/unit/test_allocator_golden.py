@@ -14,8 +14,8 @@ from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, GeoPoint
 from services.allocator.entities import entity_to_json
 from services.allocator.output import encode_decision
-from services.allocator.replay import replay, sequenced, tick
-from services.allocator.workload import Workload, by_region
+from services.audit.replay import replay, sequenced, tick
+from services.bench.workload import Workload, by_region
 
 
 def _digest(events: list[SequencedEvent]) -> tuple[str, str]:

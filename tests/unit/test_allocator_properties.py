@@ -23,7 +23,7 @@ from services.allocator import (
     evolve,
 )
 from services.allocator.entities import Clock
-from services.allocator.replay import EPOCH, sequenced, tick
+from services.audit.replay import EPOCH, sequenced, tick
 from tests.strategies import (
     alerts,
     floor_area_capacities,

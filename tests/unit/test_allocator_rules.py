@@ -17,7 +17,7 @@ from schemas.outputs import AllocationDecision, Placement
 from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, GeoPoint, Need, Service, UnplacedReason, VehicleKind
 from services.allocator import AllocatorConfig, RegionState, decide, step
-from services.allocator.replay import EPOCH, alert, replay, sequenced, tick
+from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 
 R = "HT01"
 HOME = GeoPoint(lat=18.54, lon=-72.34)

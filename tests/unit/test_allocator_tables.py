@@ -6,8 +6,8 @@ from __future__ import annotations
 from services.allocator.config import AllocatorConfig
 from services.allocator.core import decide
 from services.allocator.output import encode_decision
-from services.allocator.tables import RegionStates
-from services.allocator.workload import Workload
+from services.allocator.store import RegionStates
+from services.bench.workload import Workload
 
 
 class Recording(dict):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.allocator.workload import Workload
 from services.bench.ledger_workload import escalations, ledger_messages, rejections
+from services.bench.workload import Workload
 from services.ledger.rows import (
     APPENDED,
     DECISION_RANK,
