@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.catalogue import REGION_PARTITIONS, topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import AllocationDecision
-from services.audit.allocations import replay_region
 from services.allocator.output import encode_decision
+from services.audit.allocations import replay_region
 from services.audit.replay import replay, tick
 from services.bench.workload import Workload, by_region
 from services.config import Settings

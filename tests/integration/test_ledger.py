@@ -19,8 +19,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas.catalogue import topic_name
-from services.bench.workload import Workload
 from services.bench.ledger_workload import Message, ledger_messages
+from services.bench.workload import Workload
 from services.ledger.rows import DECISIONS, ESCALATIONS, REGION_EVENTS, REJECTED
 from services.stack import database, topics
 from services.stack.local import topic_plans
