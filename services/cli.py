@@ -138,7 +138,7 @@ def replay(
     difference with what they published."""
     import asyncio
 
-    from services.allocator.audit import replay_region
+    from services.audit.allocations import replay_region
     from services.audit.escalations import replay_escalations
 
     settings = Settings()

@@ -10,8 +10,8 @@ from schemas.codec import decode
 from schemas.errors import CodecError
 from schemas.sequenced import SequencedEvent
 from services.allocator.app import app, config, decisions, log, region_events, settings, states
-from services.allocator.core import decide
-from services.allocator.output import encode_decision
+from services.allocator.domain.decide import decide
+from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import read_range
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS
-from services.allocator.config import AllocatorConfig
+from services.allocator.domain.config import AllocatorConfig
 from services.allocator.store import RegionStates
 from services.config import Settings
 from services.logging import configure

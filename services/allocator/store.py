@@ -22,14 +22,49 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from services.allocator.entities import Entity, entity_from_json, entity_to_json, kind_of
-from services.allocator.state import RegionState, StateDelta, evolve
+from schemas.codec import canonical_json
+from services.allocator.domain.entities import (
+    SEP,
+    Clock,
+    Entity,
+    PendingAlert,
+    Processed,
+    Reservation,
+    Shelter,
+    Vehicle,
+    WaitEntry,
+)
+from services.allocator.domain.state import RegionState, StateDelta, evolve
 
 DECISION = "decision"
 JOURNAL = "journal"
-SEP = "|"
 _NOT_ENTITIES = {DECISION, JOURNAL}
 Change = dict[str, list[Any]]  # upserts / decisions: [key, json]; deletes: [key]
+
+ENTITY_KINDS: dict[str, type[Entity]] = {
+    cls.kind: cls
+    for cls in (Clock, Shelter, Vehicle, Reservation, WaitEntry, PendingAlert, Processed)
+}
+
+
+def kind_of(key: str) -> str:
+    return key.split(SEP, 1)[0]
+
+
+def entity_to_json(entity: Entity) -> bytes:
+    """Canonical JSON of an entity (sorted keys, UTC times): same entity, same bytes."""
+    return canonical_json(entity.model_dump(mode="json"))
+
+
+def entity_from_json(key: str, raw: bytes | str) -> Entity:
+    """The entity stored under ``key`` (without the region prefix)."""
+    cls = ENTITY_KINDS.get(kind_of(key))
+    if cls is None:
+        raise ValueError(f"unknown entity kind in key {key!r}")
+    entity = cls.model_validate_json(raw)
+    if entity.key != key:
+        raise ValueError(f"entity {entity.key!r} stored under {key!r}")
+    return entity
 
 
 def _key(region: str, key: str) -> bytes:

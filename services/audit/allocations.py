@@ -15,7 +15,7 @@ from aiokafka.structs import ConsumerRecord
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, topic_name
 from schemas.codec import decode
 from schemas.sequenced import SequencedEvent
-from services.allocator.output import encode_decision
+from services.allocator.domain.decisions import encode_decision
 from services.audit.replay import replay
 from services.config import Settings
 from services.stack import topics

@@ -13,7 +13,7 @@ from schemas.catalogue import ESCALATION_EVENTS, REGION_EVENTS, inbox_topic, top
 from schemas.codec import decode, payload_of
 from schemas.outputs import EscalationEvent
 from schemas.sequenced import SequencedEvent
-from services.allocator.config import AllocatorConfig
+from services.allocator.domain import AllocatorConfig
 from services.audit.allocations import ReplayReport, read_key
 from services.config import Settings
 from services.escalator.domain.config import EscalatorConfig

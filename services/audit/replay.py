@@ -15,9 +15,7 @@ from schemas.ingress import (
 from schemas.outputs import AllocationDecision
 from schemas.sequenced import SequencedEvent
 from schemas.types import DisplacementCause, GeoPoint
-from services.allocator.config import AllocatorConfig
-from services.allocator.core import step
-from services.allocator.state import RegionState
+from services.allocator.domain import AllocatorConfig, RegionState, step
 
 PARTNER = "corridor-sim"
 

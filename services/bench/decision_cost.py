@@ -13,8 +13,8 @@ import numpy as np
 from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport, TransportAvailability
 from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, VehicleKind
-from services.allocator.config import AllocatorConfig
-from services.allocator.core import step
+from services.allocator.domain.config import AllocatorConfig
+from services.allocator.domain.decide import step
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 from services.bench.scenarios import families, load_sites
 

@@ -21,7 +21,7 @@ from schemas.types import (
     RejectReason,
     Sector,
 )
-from services.allocator.output import encode_decision
+from services.allocator.domain.decisions import encode_decision
 from services.audit.replay import replay
 from services.bench.workload import START, Workload, by_region
 from services.ledger.rows import DECISIONS, ESCALATIONS, REGION_EVENTS, REJECTED

@@ -23,7 +23,7 @@ from scipy.sparse import csr_array, vstack
 
 from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
 from schemas.types import NEED_SERVICE, GeoPoint
-from services.allocator.config import AllocatorConfig
+from services.allocator.domain.config import AllocatorConfig
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 from services.bench.decision_cost import bench_decision_cost
 from services.bench.scenarios import Scenario, scenario

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from schemas.catalogue import ESCALATION_EVENTS, REGION_EVENTS, inbox_topic, topic_name
-from services.allocator.config import AllocatorConfig
+from services.allocator.domain import AllocatorConfig
 from services.config import Settings, processor_id
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.routing import RegistryRouting

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from schemas.outputs import AllocationDecision
 from schemas.types import Need
-from services.allocator.entities import household_id
-from services.allocator.state import RegionState
+from services.allocator.domain import RegionState, household_id
 from services.escalator.domain.facts import Group, Picture, group
 
 Needs = Mapping[str, frozenset[Need]]

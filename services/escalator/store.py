@@ -16,9 +16,7 @@ from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
 from schemas.sequenced import SequencedEvent
 from schemas.types import Need
-from services.allocator.config import AllocatorConfig
-from services.allocator.core import step
-from services.allocator.state import RegionState
+from services.allocator.domain import AllocatorConfig, RegionState, step
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.decide import decide
 from services.escalator.domain.events import DomainEvent

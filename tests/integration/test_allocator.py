@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.catalogue import REGION_PARTITIONS, topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import AllocationDecision
-from services.allocator.output import encode_decision
+from services.allocator.domain.decisions import encode_decision
 from services.audit.allocations import replay_region
 from services.audit.replay import replay, tick
 from services.bench.workload import Workload, by_region

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.catalogue import inbox_topic, topic_name
 from schemas.codec import decode, encode_structured, payload_of
 from schemas.outputs import EscalationEvent
-from services.allocator.config import AllocatorConfig
+from services.allocator.domain import AllocatorConfig
 from services.config import Settings
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.messages import SECTOR_NEEDS

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.types import Service
-from services.allocator.assign import SCARCE, Demand, Rooms, Supply, assign
-from services.allocator.grid import Grid
+from services.allocator.placement.greedy import assign
+from services.allocator.placement.grid import Grid
+from services.allocator.placement.model import SCARCE, Demand, Rooms, Supply
 
 MAX_KM = 30.0
 points = st.tuples(st.floats(18.3, 18.8), st.floats(-72.6, -72.1))

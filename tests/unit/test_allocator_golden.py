@@ -12,8 +12,8 @@ from datetime import timedelta
 from schemas.ingress import AllocationFeedback, PersonsCapacity, ShelterCapacityReport
 from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, GeoPoint
-from services.allocator.entities import entity_to_json
-from services.allocator.output import encode_decision
+from services.allocator.domain.decisions import encode_decision
+from services.allocator.store import entity_to_json
 from services.audit.replay import replay, sequenced, tick
 from services.bench.workload import Workload, by_region
 

@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.types import GeoPoint, Service
-from services.allocator.entities import Shelter, entity_from_json, entity_to_json
-from services.allocator.grid import Grid
-from services.allocator.pmap import PMap
+from services.allocator.domain.entities import Shelter
+from services.allocator.domain.pmap import PMap
+from services.allocator.placement.grid import Grid
+from services.allocator.store import entity_from_json, entity_to_json
 from services.geo import haversine_km_coords
 from tests.strategies import geopoints
 

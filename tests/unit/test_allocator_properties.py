@@ -12,17 +12,16 @@ from schemas.ingress import AllocationFeedback, PersonsCapacity, UnknownCapacity
 from schemas.outputs import AllocationDecision, Placement
 from schemas.sequenced import SequencedEvent
 from schemas.types import NEED_SERVICE, FeedbackKind, GeoPoint, Need, Service
-from services.allocator import (
+from services.allocator.domain import (
     AllocatorConfig,
     Outcome,
     RegionState,
     StateDelta,
     decide,
-    entity_from_json,
-    entity_to_json,
     evolve,
 )
-from services.allocator.entities import Clock
+from services.allocator.domain.entities import Clock
+from services.allocator.store import entity_from_json, entity_to_json
 from services.audit.replay import EPOCH, sequenced, tick
 from tests.strategies import (
     alerts,

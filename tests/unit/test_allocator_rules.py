@@ -16,7 +16,7 @@ from schemas.ingress import (
 from schemas.outputs import AllocationDecision, Placement
 from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, GeoPoint, Need, Service, UnplacedReason, VehicleKind
-from services.allocator import AllocatorConfig, RegionState, decide, step
+from services.allocator.domain import AllocatorConfig, RegionState, decide, step
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 
 R = "HT01"

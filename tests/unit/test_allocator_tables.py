@@ -3,9 +3,9 @@ rebuilt from any prefix is the state before the event or the state after it, nev
 
 from __future__ import annotations
 
-from services.allocator.config import AllocatorConfig
-from services.allocator.core import decide
-from services.allocator.output import encode_decision
+from services.allocator.domain.config import AllocatorConfig
+from services.allocator.domain.decide import decide
+from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import RegionStates
 from services.bench.workload import Workload
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from schemas.ingress import Household
 from schemas.outputs import AllocationDecision, Placement, Waitlisted
 from schemas.types import NEED_SERVICE, Need, Service
-from services.allocator.assign import Demand, Option, Rooms, Supply, assign
-from services.allocator.config import AllocatorConfig
-from services.allocator.decisions import decision
-from services.allocator.entities import Entity, Reservation, WaitEntry, household_id
-from services.allocator.reasons import Reasons
-from services.allocator.state import RegionState
-from services.allocator.transport import Ride, Rider, dispatch
+from services.allocator.domain.config import AllocatorConfig
+from services.allocator.domain.decisions import decision
+from services.allocator.domain.entities import Entity, Reservation, WaitEntry, household_id
+from services.allocator.domain.reasons import Reasons
+from services.allocator.domain.state import RegionState
+from services.allocator.domain.transport import Ride, Rider, dispatch
+from services.allocator.placement.greedy import assign
+from services.allocator.placement.model import Demand, Option, Rooms, Supply
 
 PRIORITY_NEEDS = (Need.MEDICAL, Need.UNACCOMPANIED_CHILDREN, Need.MOBILITY)
 

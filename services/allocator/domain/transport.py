@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.allocator.entities import Vehicle
+from services.allocator.domain.entities import Vehicle
 from services.geo import haversine_km_coords
 
 

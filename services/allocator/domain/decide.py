@@ -18,9 +18,9 @@ from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
 from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, Service
-from services.allocator.batch import seal
-from services.allocator.config import AllocatorConfig
-from services.allocator.entities import (
+from services.allocator.domain.batch import seal
+from services.allocator.domain.config import AllocatorConfig
+from services.allocator.domain.entities import (
     SEP,
     Clock,
     Entity,
@@ -31,7 +31,7 @@ from services.allocator.entities import (
     Vehicle,
     household_id,
 )
-from services.allocator.state import RegionState, StateDelta, evolve, places_available
+from services.allocator.domain.state import RegionState, StateDelta, evolve, places_available
 
 FORGET_EVERY = 64
 """Ticks between two sweeps of old processed event ids."""

@@ -11,7 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from services.allocator.entities import (
+from services.allocator.domain.entities import (
     SEP,
     Clock,
     Entity,
@@ -22,8 +22,8 @@ from services.allocator.entities import (
     Vehicle,
     WaitEntry,
 )
-from services.allocator.grid import Grid
-from services.allocator.pmap import PMap
+from services.allocator.domain.pmap import PMap
+from services.allocator.placement.grid import Grid
 
 TABLES: Mapping[str, str] = MappingProxyType(
     {

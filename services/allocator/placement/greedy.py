@@ -18,106 +18,23 @@ considers its ``k`` nearest feasible shelters (from the spatial grid), never all
 """
 
 import heapq
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from schemas.types import Service
-from services.allocator.fill import fill, honour_priority, members_of
-from services.allocator.grid import Grid
-from services.geo import haversine_km_coords
-
-SCARCE: frozenset[Service] = frozenset(
-    {Service.ACCESSIBLE, Service.HEALTH, Service.CHILD_PROTECTION}
+from services.allocator.placement.fill import fill
+from services.allocator.placement.model import (
+    EPS,
+    Demand,
+    Option,
+    Placed,
+    Rooms,
+    Supply,
+    by_cost,
+    members_of,
 )
-CANDIDATES = 16
+from services.allocator.placement.priority import honour_priority
+
 IMPROVE_PASSES = 4
 SWAP_PARTNERS = 64
-EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Demand:
-    """A household to place: ``rank`` orders priority (smaller first), ``ident`` identifies it."""
-
-    ident: str
-    rank: tuple[object, ...]
-    lat: float
-    lon: float
-    size: int
-    requires: frozenset[Service]
-
-
-@dataclass(frozen=True)
-class Option:
-    cost: float
-    distance_km: float
-    shelter_id: str
-
-
-class Rooms:
-    """Places left per shelter during a batch: a base (available at the tick) minus uses."""
-
-    def __init__(self, base: Callable[[str], int]) -> None:
-        self._base = base
-        self._known: dict[str, int] = {}
-        self._used: dict[str, int] = {}
-
-    def left(self, shelter_id: str) -> int:
-        base = self._known.get(shelter_id)
-        if base is None:
-            base = self._known[shelter_id] = self._base(shelter_id)
-        return base - self._used.get(shelter_id, 0)
-
-    def capacity(self, shelter_id: str) -> int:
-        """Places at the tick: what is left plus what the batch has taken so far."""
-        return self.left(shelter_id) + self._used.get(shelter_id, 0)
-
-    def take(self, shelter_id: str, persons: int) -> None:
-        self._used[shelter_id] = self._used.get(shelter_id, 0) + persons
-
-    def fork(self) -> "Rooms":
-        twin = Rooms(self._base)
-        twin._known = self._known  # the base never changes during a batch
-        twin._used = dict(self._used)
-        return twin
-
-
-@dataclass(frozen=True)
-class Supply:
-    """The shelters a batch may use: their grid, services and positions, and a distance limit."""
-
-    grid: Grid
-    services: Callable[[str], frozenset[Service]]
-    max_km: float
-    scarce_detour_km: float = 0.5
-
-    def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
-        unneeded = len((self.services(shelter_id) & SCARCE) - d.requires)
-        return Option(
-            d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
-        )
-
-    def options(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[Option]:
-        requires, size, services = d.requires, d.size, self.services
-
-        def fits(shelter_id: str) -> bool:
-            return rooms.left(shelter_id) >= size and (
-                not requires or requires <= services(shelter_id)
-            )
-
-        near = self.grid.nearest(d.lat, d.lon, self.max_km, k or CANDIDATES, fits, d.size)
-        return sorted((self.option(d, sid, km) for km, sid in near), key=_by_cost)
-
-    def distance(self, d: Demand, shelter_id: str) -> float:
-        lat, lon = self.grid.points[shelter_id]
-        return haversine_km_coords(d.lat, d.lon, lat, lon)
-
-
-Placed = dict[str, Option]
-
-
-def _by_cost(option: Option) -> tuple[float, str]:
-    return option.cost, option.shelter_id
 
 
 def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
@@ -149,7 +66,7 @@ def _best(
         fresh = supply.options(d, rooms)
         known = {o.shelter_id for o in options[d.ident]}
         merged = options[d.ident] + [o for o in fresh if o.shelter_id not in known]
-        options[d.ident] = sorted(merged, key=_by_cost)
+        options[d.ident] = sorted(merged, key=by_cost)
         fitting = fresh
     return fitting
 

@@ -1,9 +1,8 @@
-"""The fine-grained entities a region's allocator state is made of, one table key each.
+"""The fine-grained entities a region's allocator state is made of.
 
-Each entity is a frozen pydantic model with a ``key`` (``<kind>|<id>``, unique within a region)
-and a canonical JSON form (:func:`entity_to_json` / :func:`entity_from_json`), so the agent can
-write only the changed keys to a changelog-backed table (``<region>|<key>``) and rebuild the
-state from them after a restart. Times are UTC; sets serialise sorted.
+Each entity is a frozen pydantic model with a ``key`` (``<kind>|<id>``, unique within a region).
+How they are stored (canonical JSON under ``<region>|<key>``) is the store's business
+(:mod:`services.allocator.store`). Times are UTC.
 """
 
 from datetime import datetime
@@ -11,7 +10,6 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.codec import canonical_json
 from schemas.ingress import Household
 from schemas.types import ServiceSet
 
@@ -164,29 +162,3 @@ class Processed(Entity):
     @property
     def ident(self) -> str:
         return self.event_id
-
-
-ENTITY_KINDS: dict[str, type[Entity]] = {
-    cls.kind: cls
-    for cls in (Clock, Shelter, Vehicle, Reservation, WaitEntry, PendingAlert, Processed)
-}
-
-
-def kind_of(key: str) -> str:
-    return key.split(SEP, 1)[0]
-
-
-def entity_to_json(entity: Entity) -> bytes:
-    """Canonical JSON of an entity (sorted keys, UTC times): same entity, same bytes."""
-    return canonical_json(entity.model_dump(mode="json"))
-
-
-def entity_from_json(key: str, raw: bytes | str) -> Entity:
-    """The entity stored under ``key`` (without the region prefix)."""
-    cls = ENTITY_KINDS.get(kind_of(key))
-    if cls is None:
-        raise ValueError(f"unknown entity kind in key {key!r}")
-    entity = cls.model_validate_json(raw)
-    if entity.key != key:
-        raise ValueError(f"entity {entity.key!r} stored under {key!r}")
-    return entity

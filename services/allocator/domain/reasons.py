@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 from schemas.types import Service, UnplacedReason
-from services.allocator.assign import Demand
-from services.allocator.grid import Grid
+from services.allocator.placement.grid import Grid
+from services.allocator.placement.model import Demand
 
 
 class Reasons:

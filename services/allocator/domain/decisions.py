@@ -1,11 +1,13 @@
-"""Allocation decisions with deterministic ids: same inputs, same decision, same bytes."""
+"""Allocation decisions with deterministic ids, and their bytes on the wire: same inputs, same
+decision, same bytes (one CloudEvent per decision, its id the decision id)."""
 
 import hashlib
 from datetime import datetime
 
-from schemas.codec import canonical_json
+from schemas.codec import canonical_json, encode_structured, to_event
 from schemas.outputs import AllocationDecision, Placement, Waitlisted
 
+SOURCE = "corridor:allocator"
 ID_PREFIX = "dec-"
 ID_HEX = 40
 
@@ -55,3 +57,11 @@ def decision(
         placements=placements,
         waitlisted=waitlisted,
     )
+
+
+def encode_decision(decision: AllocationDecision) -> bytes:
+    event = to_event(
+        decision, id=decision.decision_id, source=SOURCE, time=decision.decided_at,
+        subject=decision.region_pcode,
+    )  # fmt: skip
+    return encode_structured(event)
