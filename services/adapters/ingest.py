@@ -170,10 +170,11 @@ def _content_id(fmt: str, data: object) -> str:
 def run(
     fmt: Format, files: Sequence[Path], *, partner_id: str | None, dry_run: bool,
     include_held: bool = False, settings: Settings | None = None,
-    out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+    out: TextIO | None = None, err: TextIO | None = None,
 ) -> int:  # fmt: skip
     """The command: 0 when every file and event was accepted, 1 otherwise."""
     settings = settings or Settings()
+    out, err = out or sys.stdout, err or sys.stderr
     partner_id = partner_id or DEFAULT_PARTNER[fmt]
     secrets = publish.secrets(settings)
     if partner_id not in secrets:
