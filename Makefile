@@ -48,10 +48,11 @@ bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafk
 	$(BIN)/corridor bench ledger
 
 .PHONY: lint
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), mypy and the architecture contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
