@@ -126,7 +126,7 @@ def publish(
         _fail(str(exc).splitlines()[0])
         return
     message = outgoing.encode(event, topic=topic, key=key.encode() if key else None, binary=binary)
-    asyncio.run(outgoing.send([message], settings))
+    asyncio.run(outgoing.send([message], settings, as_partner=partner))
     typer.echo(f"sent {event.id} to {topic} as {partner}")
 
 

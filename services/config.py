@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         description="sasl_ssl: every client authenticates (SCRAM-SHA-512; TLS for partners) and"
         " ACLs decide; none: an open broker (only for an existing cluster that is set up so).",
     )
+    kafka_partner_bootstrap: str | None = Field(
+        default=None,
+        description="Where partners connect over TLS (default: the local TLS listener, or"
+        " CORRIDOR_KAFKA_BOOTSTRAP for an existing cluster).",
+    )
+    kafka_internal_tls: bool = Field(
+        default=False,
+        description="Whether Corridor's own processes use TLS too (an existing cluster whose"
+        " only listener is SASL_SSL); the local one has a loopback SASL listener for them.",
+    )
     kafka_user: str | None = Field(
         default=None,
         description="The principal of a tool process (`corridor` commands: operator; tests:"
@@ -121,6 +131,8 @@ class Settings(BaseSettings):
     @property
     def partner_bootstrap(self) -> str:
         """Where partners connect: the TLS listener (an existing cluster: its bootstrap)."""
+        if self.kafka_partner_bootstrap:
+            return self.kafka_partner_bootstrap
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_partner_port}"
 
     @property

@@ -17,6 +17,7 @@ from schemas.envelope import CloudEvent, partner_source
 from schemas.errors import CodecError
 from schemas.signing import sign_event
 from services.config import Settings
+from services.kafka_access import connect, connect_partner
 from services.registry.partners import load_secrets
 from services.streams import MAX_MESSAGE_BYTES
 
@@ -75,10 +76,18 @@ def secrets(settings: Settings, environ: Mapping[str, str] = os.environ) -> dict
     return load_secrets(settings.partner_secrets_file, environ)
 
 
-async def send(messages: list[Outgoing], settings: Settings) -> None:
-    """Send in order, waiting for the broker's acknowledgement of each."""
+async def send(
+    messages: list[Outgoing], settings: Settings, *, as_partner: str | None = None
+) -> None:
+    """Send in order, waiting for the broker's acknowledgement of each: as ``as_partner`` (its
+    own principal, over TLS, as a partner would), or as this tool's principal."""
+    access = (
+        connect_partner(as_partner, settings)
+        if as_partner is not None
+        else connect(settings.bootstrap_servers, settings=settings)
+    )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **access,
         acks="all",
         max_request_size=MAX_MESSAGE_BYTES,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ from schemas.errors import CodecError
 from schemas.outputs import AllocationDecision, EscalationEvent
 from services.config import PROJECT_ROOT, Settings
 from services.console import Situation
+from services.kafka_access import connect
 from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
@@ -57,7 +59,7 @@ async def _watch(settings: Settings, console: Console) -> None:
     ns = settings.topic_namespace
     consumer = AIOKafkaConsumer(
         topic_name(ALLOCATION_DECISIONS, ns), topic_name(ESCALATION_EVENTS, ns),
-        bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="latest",
+        **connect(settings.bootstrap_servers, settings=settings), auto_offset_reset="latest",
     )  # fmt: skip
     situation = Situation()
     await consumer.start()
@@ -85,13 +87,16 @@ async def _demo(settings: Settings, console: Console, delay: float) -> None:
 
     await asyncio.sleep(delay)  # let the workers join their groups
     keys = secrets(settings)
-    messages = [
-        encode(partner_event(data, topic=topic, partner_id=partner, secret=keys[partner]),
-               topic=topic)
-        for topic, partner, data in flood()
-    ]  # fmt: skip
-    await send(messages, settings)
-    console.print(f"demo: {len(messages)} partner messages sent (DTM sites, DGPC centres, Red"
+    sent = 0
+    for partner, run in itertools.groupby(flood(), key=lambda message: message[1]):
+        messages = [
+            encode(partner_event(data, topic=topic, partner_id=partner, secret=keys[partner]),
+                   topic=topic)
+            for topic, _, data in run
+        ]  # fmt: skip
+        await send(messages, settings, as_partner=partner)  # each partner as itself
+        sent += len(messages)
+    console.print(f"demo: {sent} partner messages sent (DTM sites, DGPC centres, Red"
                   " Cross minibuses, displacement alerts, a CAP cyclone warning)")  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import faust
 
 from schemas.catalogue import topic_name
 from services.config import Settings, processor_id
+from services.kafka_access import faust_credentials
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kafka)
 
@@ -33,6 +34,7 @@ def make_app(service: str, settings: Settings) -> faust.App:
         producer_acks=-1,
         stream_wait_empty=True,
         broker_session_timeout=settings.session_timeout,
+        broker_credentials=faust_credentials(settings, service),
     )
 
 

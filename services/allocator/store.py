@@ -35,6 +35,7 @@ from services.allocator.domain.entities import (
     WaitEntry,
 )
 from services.allocator.domain.state import RegionState, StateDelta, evolve
+from services.kafka_access import connect
 
 DECISION = "decision"
 JOURNAL = "journal"
@@ -149,7 +150,7 @@ async def read_range(
 ) -> AsyncIterator[ConsumerRecord]:
     """The records of one partition with offsets in [start, end)."""
     tp = TopicPartition(topic, partition)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**connect(bootstrap, "allocator"), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([tp])

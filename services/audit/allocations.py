@@ -18,6 +18,7 @@ from schemas.sequenced import SequencedEvent
 from services.allocator.domain.decisions import encode_decision
 from services.audit.replay import replay
 from services.config import Settings
+from services.kafka_access import connect
 from services.stack import topics
 
 
@@ -56,7 +57,7 @@ async def read_key(bootstrap: str, topic: str, key: bytes) -> AsyncIterator[Cons
         return
     partitions = [TopicPartition(topic, p) for p in range(count)]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **connect(bootstrap), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:

@@ -21,6 +21,7 @@ from services.escalator.domain.messages import Operates
 from services.escalator.domain.routing import RegistryRouting
 from services.escalator.replay import encoded, replay
 from services.escalator.store import Folds
+from services.kafka_access import connect
 from services.registry.partners import PartnerRegistry, load_secrets
 from services.stack import topics
 
@@ -62,7 +63,7 @@ async def read_inbox(settings: Settings, partner_id: str, limit: int) -> list[Es
     if not count:
         raise LookupError(f"no inbox topic {topic}: is {partner_id} in the registry with an inbox?")
     partitions = [TopicPartition(topic, p) for p in range(count)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers,
+    consumer = AIOKafkaConsumer(**connect(settings.bootstrap_servers, settings=settings),
                                 enable_auto_commit=False, auto_offset_reset="earliest")  # fmt: skip
     await consumer.start()
     found: list[EscalationEvent] = []

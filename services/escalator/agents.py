@@ -20,6 +20,7 @@ from services.escalator import app
 from services.escalator.domain.events import AckIgnored, DomainEvent, EscalationChanged
 from services.escalator.domain.messages import Operates, encode, publications
 from services.escalator.store import Folds
+from services.kafka_access import connect
 from services.streams import MAX_MESSAGE_BYTES
 
 Outgoing = tuple[str, bytes, bytes]  # topic, key, value
@@ -124,14 +125,15 @@ class Worker(ConsumerRebalanceListener):
 async def run(stop: asyncio.Event) -> None:
     settings = app.settings
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=app.group_id,
+        **connect(settings.bootstrap_servers, "escalator", settings), group_id=app.group_id,
         enable_auto_commit=False, auto_offset_reset="earliest",
         session_timeout_ms=int(settings.session_timeout * 1000),
         heartbeat_interval_ms=min(3000, int(settings.session_timeout * 1000) // 3),
         max_poll_interval_ms=600_000,
     )  # fmt: skip
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True,
+        **connect(settings.bootstrap_servers, "escalator", settings), acks="all",
+        enable_idempotence=True,
         max_request_size=MAX_MESSAGE_BYTES, linger_ms=5,
     )  # fmt: skip
     await producer.start()

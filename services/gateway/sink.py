@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.catalogue import topic_name
 from services.config import Settings
 from services.intake.record import Record
+from services.kafka_access import connect
 from services.streams import MAX_MESSAGE_BYTES
 
 
@@ -28,7 +29,7 @@ class KafkaPublisher:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.bootstrap_servers,
+            **connect(self._settings.bootstrap_servers, "gateway", self._settings),
             acks="all",
             max_request_size=MAX_MESSAGE_BYTES,
         )

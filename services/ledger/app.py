@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.catalogue import topic_name
 from services.config import Settings, processor_id
+from services.kafka_access import connect
 from services.ledger.rows import TOPICS
 
 MAX_FETCH_BYTES = 16 * 1024 * 1024
@@ -42,7 +43,7 @@ class Wiring:
     def consumer(self) -> AIOKafkaConsumer:
         """Offsets live in PostgreSQL: never committed to Kafka, sought on assignment."""
         return AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **connect(self.bootstrap, "ledger"),
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -21,6 +21,7 @@ from schemas.codec import decode, payload_of
 from schemas.errors import CodecError
 from schemas.outputs import AllocationDecision, EscalationEvent
 from schemas.types import RejectReason
+from services.kafka_access import connect
 from services.opscentre.auth import Principal
 
 log = structlog.get_logger()
@@ -117,7 +118,7 @@ class StreamHub:
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+            **connect(self._bootstrap, "opscentre"),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="latest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.config import INFRA_DIR
-from services.stack import process
+from services.stack import credentials, process, tls
 from services.stack.errors import StackError
 
 KAFKA_MAIN = "kafka.Kafka"
@@ -43,15 +44,41 @@ def java_major(java: str) -> int:
     return int(match.group(2) or 0) if major == 1 else major
 
 
+SCRAM = "SCRAM-SHA-512"
+
+
 @dataclass(frozen=True)
 class KafkaNode:
-    """Files and ports of one local node. All state lives under `home`."""
+    """Files and ports of one local node. All state lives under `home`.
+
+    Secure (the default): every client authenticates with SCRAM-SHA-512 (processors on the
+    loopback INTERNAL listener, partners over TLS on the PARTNER listener) and Kafka's
+    StandardAuthorizer allows only what an ACL allows. ``partner_names`` are the principals
+    besides Corridor's own (services/stack/credentials.py)."""
 
     home: Path
     jar_cache: Path
     port: int
     controller_port: int
     heap: str = "768m"
+    partner_port: int = 9094
+    secure: bool = True
+    partner_names: tuple[str, ...] = ()
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.home / "credentials.yaml"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.home / "tls" / "ca.pem"
+
+    @property
+    def partner_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.partner_port}"
+
+    def passwords(self) -> dict[str, str]:
+        return credentials.ensure(self.credentials_file, credentials.principals(self.partner_names))
 
     @property
     def libs(self) -> Path:
@@ -102,19 +129,54 @@ class KafkaNode:
         (self.libs / ".complete").write_text(kafka_version() + "\n")
 
     def write_config(self) -> None:
+        internal, partner = f"127.0.0.1:{self.port}", self.partner_bootstrap
         values = {
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},"
+            "listeners": f"INTERNAL://{internal},PARTNER://{partner},"
             f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "advertised.listeners": f"INTERNAL://{internal},PARTNER://{partner}",
             "log.dirs": str(self.data_dir),
         }
+        if not self.secure:
+            values["listener.security.protocol.map"] = (
+                "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,PARTNER:PLAINTEXT"
+            )
         lines = []
         for line in TEMPLATE.read_text().splitlines():
             key = line.split("=", 1)[0].strip()
             lines.append(f"{key}={values[key]}" if key in values and "=" in line else line)
+        if self.secure:
+            lines.extend(self._security())
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text("\n".join(lines) + "\n")
+        os.chmod(self.config_file, 0o600)  # it holds the broker's and controller's passwords
+
+    def _security(self) -> list[str]:
+        """Listener security: SCRAM principals, TLS for partners, ACLs or nothing."""
+        pw = self.passwords()
+        _, broker_pem = tls.ensure_certificates(self.home / "tls")
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+        plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        broker_login = (
+            f'{scram} username="{credentials.BROKER}" password="{pw[credentials.BROKER]}";'
+        )
+        controller = credentials.CONTROLLER
+        return [
+            "", "# (runtime) security, written by services/stack/kafka.py",
+            f"sasl.enabled.mechanisms={SCRAM}",
+            f"sasl.mechanism.inter.broker.protocol={SCRAM}",
+            "sasl.mechanism.controller.protocol=PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            f'listener.name.controller.plain.sasl.jaas.config={plain} username="{controller}" '
+            f'password="{pw[controller]}" user_{controller}="{pw[controller]}";',
+            f"listener.name.internal.scram-sha-512.sasl.jaas.config={broker_login}",
+            f"listener.name.partner.scram-sha-512.sasl.jaas.config={broker_login}",
+            "listener.name.partner.ssl.keystore.type=PEM",
+            f"listener.name.partner.ssl.keystore.location={broker_pem}",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            "super.users=" + ";".join(f"User:{u}" for u in credentials.SUPER_USERS),
+        ]  # fmt: skip
 
     def _java(self, main: str, *args: str) -> list[str]:
         java = require("java", "Java 17 or newer (apt-get install openjdk-17-jre-headless)")
@@ -131,21 +193,69 @@ class KafkaNode:
     def format_storage(self) -> None:
         """Format the KRaft metadata log once (a formatted node keeps its meta.properties)."""
         if (self.data_dir / "meta.properties").exists():
-            return
+            if not self.secure or self.users_file.exists():
+                return
+            # formatted before security: its metadata has no SCRAM users. Local data only.
+            aside = self.data_dir.with_name(f"data.before-security-{int(time.time())}")
+            self.data_dir.rename(aside)
         cluster_id = uuid.uuid4().hex[:22]
+        users: list[str] = []
+        if self.secure:
+            pw = self.passwords()
+            for name in credentials.principals(self.partner_names):
+                users += ["--add-scram", f"{SCRAM}=[name={name},password={pw[name]}]"]
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "--standalone",
-                       "-t", cluster_id, "-c", str(self.config_file)),
+                       "-t", cluster_id, "-c", str(self.config_file), *users),
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
             raise StackError("Kafka storage format failed: " + result.stderr.strip()[-300:])
+        if self.secure:
+            self.users_file.write_text("\n".join(credentials.principals(self.partner_names)) + "\n")
+
+    @property
+    def users_file(self) -> Path:
+        """The SCRAM users the broker knows (added at format, or later by `add_users`)."""
+        return self.home / "scram-users.txt"
+
+    def add_users(self) -> list[str]:
+        """Give the running broker a SCRAM user for every principal it lacks (a partner added to
+        the registry after the node was formatted): Kafka's own ConfigCommand, as admin."""
+        if not self.secure:
+            return []
+        known = set(self.users_file.read_text().split()) if self.users_file.exists() else set()
+        missing = [n for n in credentials.principals(self.partner_names) if n not in known]
+        if not missing:
+            return []
+        pw = self.passwords()
+        admin_config = self.home / "admin.properties"
+        admin_config.write_text(
+            "security.protocol=SASL_PLAINTEXT\n"
+            f"sasl.mechanism={SCRAM}\n"
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+            f' username="{credentials.ADMIN}" password="{pw[credentials.ADMIN]}";\n'
+        )
+        os.chmod(admin_config, 0o600)
+        for name in missing:
+            result = subprocess.run(
+                self._java("kafka.admin.ConfigCommand", "--bootstrap-server",
+                           f"127.0.0.1:{self.port}", "--command-config", str(admin_config),
+                           "--alter", "--add-config", f"{SCRAM}=[password={pw[name]}]",
+                           "--entity-type", "users", "--entity-name", name),
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if result.returncode != 0:
+                raise StackError(f"adding Kafka user {name} failed: {result.stderr.strip()[-300:]}")
+            known.add(name)
+            self.users_file.write_text("\n".join(sorted(known)) + "\n")
+        return missing
 
     def start(self, *, timeout: float = 90.0) -> bool:
         """Start the node unless it runs. Returns True when this call started it."""
         if self.pid() is not None:
             return False
-        for port in (self.port, self.controller_port):
+        for port in (self.port, self.controller_port, self.partner_port):
             if process.port_open("127.0.0.1", port):
                 raise StackError(
                     f"port {port} is taken by another process: set CORRIDOR_KAFKA_PORT"

@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from services.config import Settings, processor_id
-from services.stack import database, process, topics
+from services.stack import acls, database, process, topics
 from services.stack.errors import StackError
 from services.stack.kafka import KafkaNode
 from services.stack.postgres import PostgresNode
@@ -53,6 +53,18 @@ def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[
     return plans
 
 
+async def prepare(
+    bootstrap: str, namespace: str = "", partners_file: Path | None = None, *, secure: bool = True
+) -> tuple[list[str], list[acls.Acl]]:
+    """Topics and ACLs of a namespace, as the catalogue and the registry want them: what
+    `corridor up` does, and what every test that starts processors does for its namespace."""
+    created = await topics.ensure_topics(bootstrap, topic_plans(namespace, partners_file))
+    if not secure:
+        return created, []
+    wanted = acls.table(acls.registry_access(partners_file), namespace)
+    return created, await acls.ensure(bootstrap, wanted)
+
+
 @dataclass
 class Health:
     name: str
@@ -70,6 +82,8 @@ class LocalStack:
         return KafkaNode(
             home=s.state_dir / "kafka", jar_cache=s.jar_cache,
             port=s.kafka_port, controller_port=s.kafka_controller_port, heap=s.kafka_heap,
+            partner_port=s.kafka_partner_port, secure=s.kafka_security != "none",
+            partner_names=tuple(p.partner_id for p in acls.registry_access(s.partners_file)),
         )  # fmt: skip
 
     @property
@@ -94,14 +108,34 @@ class LocalStack:
     async def _prepare(self) -> list[str]:
         s = self.settings
         await topics.wait_ready(s.bootstrap_servers)
-        plans = topic_plans(s.topic_namespace, s.partners_file)
-        created = await topics.ensure_topics(s.bootstrap_servers, plans)
+        notes = []
+        if s.uses_local_kafka:
+            added = await asyncio.to_thread(self.kafka.add_users)
+            if added:
+                notes.append(f"kafka users added: {', '.join(added)}")
+        created, granted = await prepare(s.bootstrap_servers, s.topic_namespace, s.partners_file,
+                                         secure=s.kafka_security != "none")  # fmt: skip
         await database.ensure_database(s.dsn())
         applied = await database.migrate(s.dsn())
         return [
-            f"topics: {len(created)} created, {len(plans)} in the catalogue",
+            *notes,
+            f"topics: {len(created)} created,"
+            f" {len(topic_plans(s.topic_namespace, s.partners_file))} in the catalogue",
+            f"acls: {len(granted)} created" if s.kafka_security != "none" else "acls: broker open",
             f"migrations: {len(applied)} applied",
         ]
+
+    async def _acl_health(self) -> Health:
+        """The broker's ACLs against the table generated from the catalogue and the registry."""
+        s = self.settings
+        wanted = set(acls.table(acls.registry_access(s.partners_file), s.topic_namespace))
+        found = {a for a in await acls.current(s.bootstrap_servers) if a.principal != "*"}
+        missing, extra = sorted(wanted - found), sorted(found - wanted)
+        if not missing and not extra:
+            return Health("acls", True, f"{len(wanted)} ACLs, as generated (docs/architecture.md)")
+        detail = "; ".join([*(f"missing {a.describe()}" for a in missing[:3]),
+                            *(f"unexpected {a.describe()}" for a in extra[:3])])  # fmt: skip
+        return Health("acls", False, f"{len(missing)} missing, {len(extra)} unexpected: {detail}")
 
     def down(self) -> list[str]:
         notes = []
@@ -126,6 +160,8 @@ class LocalStack:
             present = await topics.describe(s.bootstrap_servers, expected)
             report.append(Health("kafka", True, f"{s.bootstrap_servers}, "
                                  f"{len(present)}/{len(expected)} catalogue topics"))  # fmt: skip
+            if s.kafka_security != "none":
+                report.append(await self._acl_health())
         except StackError as exc:
             report.append(Health("kafka", False, str(exc)))
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from services.stack.credentials import ADMIN
 from services.stack.errors import StackError
 
 
@@ -30,12 +32,19 @@ class TopicPlan:
         return NewTopic(self.name, self.partitions, 1, topic_configs=configs)
 
 
+def _admin_access(bootstrap: str) -> dict[str, Any]:
+    """The stack's own operations (create, describe, wait) run as the admin principal."""
+    from services.kafka_access import connect
+
+    return connect(bootstrap, principal=ADMIN)
+
+
 async def wait_ready(bootstrap: str, *, within: float = 60.0) -> None:
     """Wait until the broker answers a metadata request."""
     deadline = asyncio.get_running_loop().time() + within
     last: Exception | None = None
     while asyncio.get_running_loop().time() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=5000)
         try:
             await admin.start()
             await admin.describe_cluster()
@@ -51,7 +60,7 @@ async def wait_ready(bootstrap: str, *, within: float = 60.0) -> None:
 async def ensure_topics(bootstrap: str, plans: Iterable[TopicPlan]) -> list[str]:
     """Create every planned topic that does not exist yet; returns the names created."""
     plans = list(plans)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=30000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -90,7 +99,7 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
 
 async def describe(bootstrap: str, names: list[str]) -> dict[str, int]:
     """Partition count of each named topic that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=10000)
     await admin.start()
     try:
         described = await admin.describe_topics(names)
@@ -101,7 +110,7 @@ async def describe(bootstrap: str, names: list[str]) -> dict[str, int]:
 
 async def topic_config(bootstrap: str, name: str) -> dict[str, str]:
     """The broker's effective configuration of one topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=10000)
     await admin.start()
     try:
         resource = ConfigResource(ConfigResourceType.TOPIC, name)

@@ -12,8 +12,7 @@ from schemas.codec import decode, payload_of
 from schemas.signing import verify_event
 from services.config import Settings
 from services.publish import secrets
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 from tests import samples
 from tests.integration.reader import TopicReader
 
@@ -31,7 +30,7 @@ def publish(path, env, *extra: str) -> subprocess.CompletedProcess[str]:
 async def test_publish_signs_and_sends_and_refuses_bad_payloads_locally(
     kafka_bootstrap, namespace, tmp_path
 ) -> None:
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": kafka_bootstrap,
            "CORRIDOR_TOPIC_NAMESPACE": namespace}  # fmt: skip
     good = tmp_path / "good.json"

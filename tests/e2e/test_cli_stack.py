@@ -36,10 +36,13 @@ def processes_under(folder: Path) -> list[str]:
 @pytest.fixture
 def stack_env():
     state = Path(tempfile.mkdtemp(prefix="corridor-cli-"))
+    # a stack of its own, as on a fresh clone: none of the test broker's credentials
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("CORRIDOR_KAFKA_")}
     env = {
-        **os.environ,
+        **inherited,
         "CORRIDOR_STATE_DIR": str(state),
         "CORRIDOR_KAFKA_PORT": str(process.free_port()),
+        "CORRIDOR_KAFKA_PARTNER_PORT": str(process.free_port()),
         "CORRIDOR_KAFKA_CONTROLLER_PORT": str(process.free_port()),
         "CORRIDOR_POSTGRES_PORT": str(process.free_port()),
         "CORRIDOR_KAFKA_HEAP": "512m",
@@ -64,7 +67,7 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
 
     status = corridor("status", env=env)
     assert status.returncode == 0, status.stdout + status.stderr
-    assert status.stdout.count("healthy") == 2
+    assert status.stdout.count("healthy") == 3  # kafka, its ACLs, postgres
     assert f"{planned}/{planned} catalogue topics" in status.stdout
 
     down = corridor("down", env=env)

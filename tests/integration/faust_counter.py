@@ -9,6 +9,10 @@ import os
 
 import faust
 
+from services.config import Settings
+from services.kafka_access import faust_credentials
+from services.stack.credentials import ADMIN
+
 app = faust.App(
     os.environ.get("COUNTER_APP_ID", "counter"),
     broker=f"kafka://{os.environ.get('COUNTER_BOOTSTRAP', '127.0.0.1:9092')}",
@@ -18,6 +22,7 @@ app = faust.App(
     datadir=os.environ.get("COUNTER_DATADIR", "counter-data"),
     key_serializer="raw",
     value_serializer="raw",
+    broker_credentials=faust_credentials(Settings(), Settings().kafka_user or ADMIN),
 )
 source = app.topic(os.environ.get("COUNTER_SOURCE", "source"))
 sink = app.topic(os.environ.get("COUNTER_SINK", "sink"))

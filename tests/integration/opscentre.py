@@ -27,6 +27,7 @@ from schemas.types import (
     UnplacedReason,
 )
 from services.config import Settings
+from services.kafka_access import connect
 from services.opscentre.app import create_app
 from services.opscentre.auth import partner_token
 from services.registry.partners import Partner, PartnerRegistry
@@ -176,7 +177,7 @@ def escalation(region: str, escalation_id: str, sector: str, level: str = "L2"
 
 async def produce(bootstrap: str, namespace: str, *payloads: AllocationDecision | EscalationEvent
                   ) -> None:  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**connect(bootstrap))
     await producer.start()
     try:
         for payload in payloads:

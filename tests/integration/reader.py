@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from services.kafka_access import connect
+
 
 @dataclass
 class TopicReader:
@@ -21,7 +23,7 @@ class TopicReader:
 
     async def __aenter__(self) -> TopicReader:
         self._consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+            *self.topics, **connect(self.bootstrap), auto_offset_reset="earliest",
             enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )  # fmt: skip

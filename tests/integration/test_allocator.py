@@ -22,8 +22,8 @@ from services.audit.allocations import replay_region
 from services.audit.replay import replay, tick
 from services.bench.workload import Workload, by_region
 from services.config import Settings
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.kafka_access import connect
+from services.stack.local import prepare
 from tests.integration.reader import TopicReader
 from tests.integration.workers import worker, worker_env
 
@@ -40,7 +40,7 @@ def expected_decisions(events) -> dict[str, bytes]:
 
 
 async def produce(bootstrap: str, topic: str, events) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**connect(bootstrap), acks="all")
     await producer.start()
     try:
         for event in events:
@@ -63,7 +63,7 @@ def emitted(records) -> dict[str, bytes]:
 
 @pytest.fixture
 async def stage(kafka_bootstrap, namespace, tmp_path):
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state")
     return (
         env,
@@ -153,7 +153,7 @@ async def test_committed_offsets_ahead_of_the_state_are_caught_up(
     await produce(kafka_bootstrap, region_topic, events)
     group = f"corridor-allocator-{env['CORRIDOR_TOPIC_NAMESPACE']}"
     partitions = [TopicPartition(region_topic, p) for p in range(REGION_PARTITIONS)]
-    committer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group,
+    committer = AIOKafkaConsumer(**connect(kafka_bootstrap), group_id=group,
                                  enable_auto_commit=False)  # fmt: skip
     await committer.start()
     try:

@@ -26,9 +26,9 @@ from services.escalator.domain.messages import SECTOR_NEEDS
 from services.escalator.domain.routing import RegistryRouting
 from services.escalator.replay import Published, encoded, replay
 from services.escalator.store import Folds
+from services.kafka_access import connect
 from services.registry.partners import PartnerRegistry, inbox_partner_ids, load_secrets
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 from tests import escalation_scenario as scenario
 from tests.integration.reader import TopicReader
 from tests.integration.workers import worker, worker_env
@@ -47,7 +47,7 @@ def expected(events) -> Published:
 
 
 async def produce(bootstrap: str, topic: str, events) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**connect(bootstrap), acks="all")
     await producer.start()
     try:
         for event in events:
@@ -59,7 +59,7 @@ async def produce(bootstrap: str, topic: str, events) -> None:
 
 @pytest.fixture
 async def stage(kafka_bootstrap, namespace, tmp_path):
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state")
     inboxes = {topic_name(inbox_topic(p), namespace): p for p in inbox_partner_ids()}
     return env, namespace, inboxes

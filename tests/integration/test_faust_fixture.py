@@ -11,10 +11,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from services.config import PROJECT_ROOT
+from services.kafka_access import connect
 
 
 def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    return AIOKafkaConsumer(topic, **connect(bootstrap), auto_offset_reset="earliest")
 
 
 async def _read_until(consumer: AIOKafkaConsumer, done, limit: int = 160) -> list:
@@ -55,7 +56,7 @@ async def test_faust_agent_updates_changelog_table(
          "--without-web"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = AIOKafkaProducer(**connect(kafka_bootstrap))
     await producer.start()
     try:
         for key in [b"a", b"b", b"a", b"a", b"b"]:

@@ -14,8 +14,7 @@ from schemas.catalogue import topic_name
 from schemas.codec import decode
 from services.config import Settings
 from services.gateway.app import create_app
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 from tests import samples
 from tests.integration.gateway import STRUCTURED, binary, signed, structured, token
 from tests.integration.reader import TopicReader
@@ -43,7 +42,7 @@ async def gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_gateway_to_intake_to_region_log_and_refusals_stay_out(
     kafka_bootstrap: str, namespace: str, tmp_path
 ) -> None:
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_namespace=namespace)
     limited = settings.model_copy(update={"gateway_burst": 2, "gateway_rate": 1e-6})
     region_topic = topic_name("region.events.v1", namespace)

@@ -17,8 +17,7 @@ from schemas.envelope import CloudEvent, partner_source
 from schemas.signing import sign_event
 from services.config import Settings
 from services.publish import Outgoing, encode, partner_event, secrets, send
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 from tests import samples
 from tests.integration.reader import TopicReader
 from tests.integration.workers import worker, worker_env
@@ -154,7 +153,7 @@ def bad_messages() -> dict[str, tuple[Outgoing, str]]:
 async def test_mixed_stream_every_message_accepted_or_refused_exactly_once(
     kafka_bootstrap, namespace, tmp_path
 ) -> None:
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_namespace=namespace)
     good, bad = good_messages(), bad_messages()
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state", CORRIDOR_TICK_INTERVAL="0.5")

@@ -11,15 +11,14 @@ from schemas.catalogue import topic_name
 from schemas.codec import decode, payload_of
 from schemas.region import RegionTick
 from services.registry.regions import load_regions
-from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 from tests.integration.reader import TopicReader
 from tests.integration.workers import worker, worker_env
 
 
 @pytest.mark.timeout(180)
 async def test_two_workers_one_clock(kafka_bootstrap, namespace, tmp_path) -> None:
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state", CORRIDOR_TICK_INTERVAL="0.5")
     region_topic = topic_name("region.events.v1", namespace)
     regions = load_regions().pcodes

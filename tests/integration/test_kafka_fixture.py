@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from services.kafka_access import connect
 from services.stack import topics
 
 
@@ -11,7 +12,7 @@ async def test_produce_and_consume_round_trip(
     kafka_bootstrap: str, create_topic, namespace
 ) -> None:
     topic = await create_topic("roundtrip", partitions=3)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(**connect(kafka_bootstrap), acks="all")
     await producer.start()
     try:
         for i in range(30):
@@ -20,7 +21,7 @@ async def test_produce_and_consume_round_trip(
         await producer.stop()
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"{namespace}.g",
+        topic, **connect(kafka_bootstrap), group_id=f"{namespace}.g",
         auto_offset_reset="earliest", enable_auto_commit=False,
     )  # fmt: skip
     await consumer.start()

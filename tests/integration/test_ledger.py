@@ -21,9 +21,10 @@ from aiokafka import AIOKafkaProducer
 from schemas.catalogue import topic_name
 from services.bench.ledger_workload import Message, ledger_messages
 from services.bench.workload import Workload
+from services.kafka_access import connect
 from services.ledger.rows import DECISIONS, ESCALATIONS, REGION_EVENTS, REJECTED
-from services.stack import database, topics
-from services.stack.local import topic_plans
+from services.stack import database
+from services.stack.local import prepare
 from tests.integration.workers import worker, worker_env
 
 WORKLOAD = Workload(regions=("HT01", "HT02", "HT03"), shelters=8, alerts=24)
@@ -42,7 +43,7 @@ class Stage:
     namespace: str
 
     async def produce(self, messages: list[Message]) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(**connect(self.bootstrap), acks="all", linger_ms=5)
         await producer.start()
         try:
             sends = [await producer.send(topic_name(m.topic, self.namespace), m.value,
@@ -79,7 +80,7 @@ async def _schema_dsn(database_url: str, schema: str) -> str:
 
 @pytest.fixture
 async def stage(kafka_bootstrap: str, database_url: str, namespace: str, tmp_path: Path) -> Stage:
-    await topics.ensure_topics(kafka_bootstrap, topic_plans(namespace))
+    await prepare(kafka_bootstrap, namespace)
     dsn = await _schema_dsn(database_url, namespace)
     env = worker_env(
         kafka_bootstrap,
