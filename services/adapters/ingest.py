@@ -215,7 +215,7 @@ def run(
         for m in messages:
             out.write(m.value.decode() + "\n")
     elif messages:
-        asyncio.run(publish.send(messages, settings))
+        asyncio.run(publish.send(messages, settings, as_partner=partner_id))
     for report in reports:
         for line in report.lines():
             err.write(line + "\n")

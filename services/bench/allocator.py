@@ -32,7 +32,7 @@ from services.bench.kafka import Collector, Message, percentile, produce
 from services.bench.workload import START, Workload, by_region
 from services.config import PROJECT_ROOT, Settings
 from services.stack import topics
-from services.stack.local import topic_plans
+from services.stack.local import prepare
 
 
 @dataclass
@@ -126,7 +126,9 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     raw_plans = [topics.TopicPlan(f"{namespace}.raw.{d}", REGION_PARTITIONS, None, "delete")
                  for d in ("in", "out")]  # fmt: skip
-    await topics.ensure_topics(settings.bootstrap_servers, [*topic_plans(namespace), *raw_plans])
+    await prepare(settings.bootstrap_servers, namespace, settings.partners_file,
+                  secure=settings.kafka_security != "none")  # fmt: skip
+    await topics.ensure_topics(settings.bootstrap_servers, raw_plans)
     home = tempfile.mkdtemp(prefix="corridor-bench-")
     env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
            "CORRIDOR_TOPIC_NAMESPACE": namespace, "CORRIDOR_FAUST_STORE": "memory://",

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from services.kafka_access import connect
+
 Message = tuple[bytes, bytes]  # key, value
 
 
@@ -17,7 +19,7 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message],
                   rate: float | None = None) -> list[float]:  # fmt: skip
     """Send in order; at `rate` messages/s when given, else as fast as the broker takes them.
     Returns the wall time (s) each message was handed to the producer."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    producer = AIOKafkaProducer(**connect(bootstrap), acks="all", linger_ms=1)
     await producer.start()
     sent: list[float] = []
     try:
@@ -48,9 +50,7 @@ class Collector:
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False
-        )
+        self._consumer = AIOKafkaConsumer(**connect(self.bootstrap), enable_auto_commit=False)
         await self._consumer.start()
         tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
         self._consumer.assign(tps)
@@ -80,9 +80,9 @@ class Collector:
 
 async def raw_loop(bootstrap: str, source: str, sink: str, group: str, stop: asyncio.Event) -> None:
     """The ceiling for any Python processor: consume, hand to the producer, nothing else."""
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(source, **connect(bootstrap), group_id=group,
                                 auto_offset_reset="earliest")  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    producer = AIOKafkaProducer(**connect(bootstrap), acks="all", linger_ms=1)
     await consumer.start()
     await producer.start()
     try:

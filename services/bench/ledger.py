@@ -26,9 +26,10 @@ from schemas.catalogue import topic_name
 from services.bench.ledger_workload import Message, ledger_messages
 from services.bench.workload import CENTRES, Workload
 from services.config import PROJECT_ROOT, Settings
+from services.kafka_access import connect
 from services.ledger.rows import APPENDED, UPSERTED
-from services.stack import database, topics
-from services.stack.local import topic_plans
+from services.stack import database
+from services.stack.local import prepare
 
 TABLES = (*APPENDED, *UPSERTED)
 
@@ -52,7 +53,7 @@ class Figures:
 
 
 async def _produce(bootstrap: str, namespace: str, messages: list[Message]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**connect(bootstrap), acks="all", linger_ms=5)
     await producer.start()
     try:
         sends = [await producer.send(topic_name(m.topic, namespace), m.value, key=m.key or None)
@@ -107,7 +108,8 @@ async def measure(settings: Settings, *, alerts_per_region: int = 1000) -> Figur
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     workload = Workload(regions=tuple(CENTRES), shelters=40, vehicles=8, alerts=alerts_per_region)
     messages = ledger_messages(workload, rejected=100)
-    await topics.ensure_topics(settings.bootstrap_servers, topic_plans(namespace))
+    await prepare(settings.bootstrap_servers, namespace, settings.partners_file,
+                  secure=settings.kafka_security != "none")  # fmt: skip
     await _produce(settings.bootstrap_servers, namespace, messages)
     admin = await asyncpg.connect(settings.dsn())
     await admin.execute(f'CREATE SCHEMA "{namespace}"')

@@ -58,12 +58,7 @@ def test_dry_run_reports_refusals_and_held_alerts(capsys) -> None:
 
 @pytest.mark.timeout(90)
 async def test_ingested_cap_alert_lands_in_the_region_log(kafka_bootstrap, namespace, tmp_path):
-    # topics (and, once the secure stack lands, ACLs) as `corridor up` makes them
-    prepare = getattr(local, "prepare", None)
-    if prepare is not None:
-        await prepare(kafka_bootstrap, namespace)
-    else:
-        await local.topics.ensure_topics(kafka_bootstrap, local.topic_plans(namespace))
+    await local.prepare(kafka_bootstrap, namespace)  # topics and ACLs, as `corridor up` makes them
     settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_namespace=namespace)
     region_topic = topic_name("region.events.v1", namespace)
     rejected_topic = topic_name("ingress.rejected.v1", namespace)
