@@ -25,10 +25,19 @@ duplicate).
 
 **Signing.** Partner events carry the extension attribute `{SIGNATURE_EXTENSION}` (binary mode:
 header `ce_{SIGNATURE_EXTENSION}`): the lower-case hex HMAC-SHA256, keyed with the partner's
-shared secret, of the canonical bytes of `data`. Canonical bytes: the JSON of `data` with
-object keys sorted, no whitespace, UTF-8 (non-ASCII not escaped) and numbers in their shortest
-round-trip form (orjson with `OPT_SORT_KEYS`). Corridor re-serialises the received `data` that
-way before verifying.
+shared secret, of the RFC 8785 (JSON Canonicalization Scheme) bytes of the object
+`{{"data", "id", "source", "subject", "time", "type"}}` built from the event (`subject` and
+`time` null when absent; `time` in UTC with milliseconds and `Z`, e.g.
+`2026-11-26T03:00:00.000Z`, as JavaScript's `toISOString()` writes it). Any JCS library
+computes these bytes (`rfc8785` on PyPI, `canonicalize` on npm). Test vectors (secret, event,
+signed bytes, signature) are in `signing-vectors.json`. Changing any of these attributes breaks
+the signature; a missing or empty one is refused as `signature_missing`, a wrong one as
+`signature_invalid`.
+
+**Time.** `time` is required and is checked against the broker's own time of the record: more
+than 5 minutes ahead is refused as `from_the_future`, more than 7 days behind as `stale`. So are
+`reported_at`, `observed_at`, `acknowledged_at` and `sent` more than 5 minutes ahead. A later
+report supersedes an earlier one by the order the log received them.
 
 **Data protection.** Payloads describe groups, never individuals: no names, phone numbers or
 document numbers. Unknown fields are refused, as is any message that does not validate; refusals

@@ -18,6 +18,7 @@ PUBLISHED = Path(__file__).parent / "published"
 ASYNCAPI_FILE = "asyncapi.yaml"
 OPENAPI_FILE = "openapi.json"
 GATEWAY_OPENAPI_FILE = "gateway-openapi.json"
+SIGNING_VECTORS_FILE = "signing-vectors.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -71,7 +72,51 @@ def rendered() -> dict[str, bytes]:
     from services.gateway.openapi import document as gateway_document
 
     files[GATEWAY_OPENAPI_FILE] = render_json(gateway_document())
+    files[SIGNING_VECTORS_FILE] = render_json(signing_vectors())
     return files
+
+
+def signing_vectors() -> list[dict[str, Any]]:
+    """Worked examples of the partner signature, for partners' own implementations."""
+    from datetime import UTC, datetime
+
+    from schemas.envelope import SIGNATURE_EXTENSION, CloudEvent
+    from schemas.signing import sign_event, signed_bytes
+
+    shared = "dev-only-not-a-secret-test-vector"  # a published example, never a real key
+    events = [
+        CloudEvent(
+            id="0b9a7f5e-6d7c-4f5e-9a1b-2c3d4e5f6a7b", source="corridor:partner:iom-dtm-ht",
+            type="org.corridor.shelter.capacity.v1",
+            time=datetime(2026, 11, 26, 3, 0, 0, 123000, tzinfo=UTC),
+            data={"shelter_id": "111_01_026", "occupancy": 120, "services": ["wash"],
+                  "location": {"lat": 18.5392, "lon": -72.3364},
+                  "capacity": {"kind": "floor_area", "covered_m2": 1234.5},
+                  "reported_at": "2026-11-26T03:00:00Z"},
+        ),
+        CloudEvent(
+            id="ht-unmh-2026-11-26-001", source="corridor:partner:cap-adapter", subject="HT01",
+            type="org.corridor.hazard.warning.v1", time=datetime(2026, 11, 26, 3, tzinfo=UTC),
+            data={"identifier": "ht-unmh-2026-11-26-001", "event": "Tempête tropicale",
+                  "msg_type": "Alert", "urgency": "Expected", "severity": "Severe",
+                  "certainty": "Likely", "response_types": ["Evacuate"],
+                  "sent": "2026-11-26T03:00:00-05:00",
+                  "headline": "Évacuation des zones inondables — Ouest (1e3 m ≠ 1.0 km)",
+                  "areas": [{"description": "Département de l'Ouest",
+                             "circles": [{"center": {"lat": 18.54, "lon": -72.34},
+                                          "radius_km": 25.0}]}]},
+        ),
+    ]  # fmt: skip
+    vectors = []
+    for event in events:
+        signed = sign_event(event, shared)
+        vectors.append({
+            "secret": shared,
+            "event": {**event.model_dump(mode="json", exclude={"extensions"}, exclude_none=True)},
+            "signed_bytes": signed_bytes(event).decode(),
+            "signature": signed.extensions[SIGNATURE_EXTENSION],
+        })  # fmt: skip
+    return vectors
 
 
 def export(out_dir: Path = PUBLISHED) -> list[Path]:

@@ -11,7 +11,16 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 
 from schemas.base import Contract
-from schemas.types import Flag, GeoPoint, Identifier, PCode, Places, ServiceSet, Timestamp
+from schemas.types import (
+    MAX_PLACES,
+    Flag,
+    GeoPoint,
+    Identifier,
+    PCode,
+    Places,
+    ServiceSet,
+    Timestamp,
+)
 
 SPHERE_M2_PER_PERSON = 3.5
 """Sphere minimum covered floor area per person in a shelter."""
@@ -38,7 +47,10 @@ class PersonsCapacity(_Tagged):
 
 class FloorAreaCapacity(_Tagged):
     kind: Literal["floor_area"] = "floor_area"
-    covered_m2: Annotated[float, Field(strict=True, gt=0, le=10_000_000, allow_inf_nan=False)]
+    # the same cap as persons: MAX_PLACES people at the Sphere minimum
+    covered_m2: Annotated[
+        float, Field(strict=True, gt=0, le=MAX_PLACES * SPHERE_M2_PER_PERSON, allow_inf_nan=False)
+    ]
 
     @property
     def capacity_persons(self) -> int:

@@ -1,23 +1,57 @@
-"""Partner signatures: HMAC-SHA256 over the canonical bytes of an event's ``data``.
+"""Partner signatures: HMAC-SHA256 over the canonical envelope of an event.
 
 For partners: the signature travels in the ``corridorsig`` extension attribute (binary mode:
-the ``ce_corridorsig`` header) as lower-case hex of HMAC-SHA256(secret, canonical data bytes).
-The canonical data bytes are the JSON of ``data`` serialised with object keys sorted by code
-point, no insignificant whitespace, UTF-8 without escaping non-ASCII, and numbers in their
-shortest round-trip form, exactly as produced by :func:`schemas.codec.canonical_json` (orjson
-with ``OPT_SORT_KEYS``). Verification re-serialises the received ``data`` that way, so the
-bytes a partner sent need not be canonical, but the signature must be over the canonical form.
+the ``ce_corridorsig`` header) as lower-case hex of HMAC-SHA256(secret, signed bytes). The
+signed bytes are the RFC 8785 (JSON Canonicalization Scheme) serialisation of the object
+
+    {"data": <data>, "id": <id>, "source": <source>, "subject": <subject or null>,
+     "time": <time or null>, "type": <type>}
+
+where ``time`` is written in UTC with milliseconds and a ``Z`` (``2026-11-26T03:00:00.000Z``,
+JavaScript's ``toISOString()``). Changing any of them, the id included, breaks the signature:
+a captured message cannot be re-sent under a new id or time. Any JCS library computes the bytes
+(``rfc8785`` on PyPI, ``canonicalize`` on npm); test vectors are published in
+``schemas/published/signing-vectors.json``.
 """
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from schemas.codec import canonical_json
+import rfc8785
+
 from schemas.envelope import SIGNATURE_EXTENSION, CloudEvent
+
+Problem = Literal["missing", "invalid"]
 
 
 def _key(secret: bytes | str) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
+
+
+def signing_time(moment: datetime | None) -> str | None:
+    """The ``time`` as it is signed: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def envelope(ce: CloudEvent) -> dict[str, Any]:
+    """What a signature covers."""
+    return {
+        "data": ce.data, "id": ce.id, "source": ce.source, "subject": ce.subject,
+        "time": signing_time(ce.time), "type": ce.type,
+    }  # fmt: skip
+
+
+def signed_bytes(ce: CloudEvent) -> bytes:
+    """RFC 8785 bytes of :func:`envelope`; ValueError for data JCS cannot represent."""
+    try:
+        return rfc8785.dumps(envelope(ce))
+    except (rfc8785.CanonicalizationError, TypeError) as exc:
+        raise ValueError(f"data cannot be canonicalised (RFC 8785): {exc}") from None
 
 
 def sign(data_bytes: bytes, secret: bytes | str) -> str:
@@ -25,20 +59,26 @@ def sign(data_bytes: bytes, secret: bytes | str) -> str:
     return hmac.new(_key(secret), data_bytes, hashlib.sha256).hexdigest()
 
 
-def verify(data_bytes: bytes, signature: str, secret: bytes | str) -> bool:
-    """Whether ``signature`` is the HMAC of ``data_bytes``, compared in constant time."""
-    expected = sign(data_bytes, secret).encode()
-    return hmac.compare_digest(expected, signature.strip().lower().encode("utf-8", "replace"))
-
-
 def sign_event(ce: CloudEvent, secret: bytes | str) -> CloudEvent:
     """The same event with its ``corridorsig`` extension set."""
-    signature = sign(canonical_json(ce.data), secret)
-    extensions = {**ce.extensions, SIGNATURE_EXTENSION: signature}
+    extensions = {**ce.extensions, SIGNATURE_EXTENSION: sign(signed_bytes(ce), secret)}
     return ce.model_copy(update={"extensions": extensions})
 
 
+def signature_problem(ce: CloudEvent, secret: bytes | str) -> Problem | None:
+    """Why the event's ``corridorsig`` does not prove ``secret``'s holder sent exactly this
+    envelope: "missing" (absent or empty) or "invalid"; None when it does. Constant time."""
+    signature = ce.extensions.get(SIGNATURE_EXTENSION, "").strip().lower()
+    if not signature:
+        return "missing"
+    try:
+        expected = sign(signed_bytes(ce), secret)
+    except ValueError:
+        return "invalid"
+    same = hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+    return None if same else "invalid"
+
+
 def verify_event(ce: CloudEvent, secret: bytes | str) -> bool:
-    """Whether the event carries a valid ``corridorsig`` for its data; False when it has none."""
-    signature = ce.extensions.get(SIGNATURE_EXTENSION)
-    return signature is not None and verify(canonical_json(ce.data), signature, secret)
+    """Whether the event carries a valid ``corridorsig`` for its envelope."""
+    return signature_problem(ce, secret) is None

@@ -213,7 +213,10 @@ class RejectReason(StrEnum):
     UNSUPPORTED_TYPE = "unsupported_type"
     VALIDATION_FAILED = "validation_failed"
     UNKNOWN_PARTNER = "unknown_partner"
-    BAD_SIGNATURE = "bad_signature"
+    SIGNATURE_MISSING = "signature_missing"
+    SIGNATURE_INVALID = "signature_invalid"
+    STALE = "stale"  # the event's time is older than the replay window
+    FROM_THE_FUTURE = "from_the_future"  # a time ahead of the log's by more than the skew
     UNAUTHORISED = "unauthorised"
     DUPLICATE = "duplicate"
     TOO_LARGE = "too_large"

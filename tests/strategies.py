@@ -180,7 +180,7 @@ def persons_capacities(max_persons: int = 100_000) -> st.SearchStrategy[PersonsC
 
 
 def floor_area_capacities() -> st.SearchStrategy[FloorAreaCapacity]:
-    area = st.floats(min_value=0, max_value=10_000_000, exclude_min=True)
+    area = st.floats(min_value=0, max_value=350_000, exclude_min=True)
     return st.builds(FloorAreaCapacity, covered_m2=area)
 
 

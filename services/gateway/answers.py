@@ -33,7 +33,8 @@ STATUS: dict[RejectReason | GatewayReason, int] = {
     GatewayReason.INVALID_CAP: 400,
     # the event is readable but its sender is not proven: no partner, or a forged signature
     RejectReason.UNKNOWN_PARTNER: 401,
-    RejectReason.BAD_SIGNATURE: 401,
+    RejectReason.SIGNATURE_MISSING: 401,
+    RejectReason.SIGNATURE_INVALID: 401,
     GatewayReason.UNAUTHENTICATED: 401,
     # a proven sender asking for something it may not do (incl. sending as another partner)
     RejectReason.UNAUTHORISED: 403,
@@ -43,6 +44,8 @@ STATUS: dict[RejectReason | GatewayReason, int] = {
     GatewayReason.UNSUPPORTED_MEDIA_TYPE: 415,
     # well-formed, but its content cannot be accepted
     RejectReason.UNSUPPORTED_TYPE: 422,
+    RejectReason.STALE: 422,
+    RejectReason.FROM_THE_FUTURE: 422,
     RejectReason.VALIDATION_FAILED: 422,
     RejectReason.UNRESOLVED_REGION: 422,
     RejectReason.WRONG_TOPIC: 422,

@@ -68,7 +68,7 @@ _REFUSALS = {
     400: "Not a readable CloudEvent (`malformed`, `invalid_envelope`), or not a valid CAP alert"
     " (`invalid_cap`, naming the element and the rule).",
     401: "No partner token (`unauthenticated`), or the event's signature or sender does not"
-    " verify (`bad_signature`, `unknown_partner`).",
+    " verify (`signature_missing`, `signature_invalid`, `unknown_partner`).",
     403: "The partner may not publish this (`unauthorised`), or the event is signed by a"
     " partner other than the token's.",
     413: "The body is larger than the limit (`too_large`).",

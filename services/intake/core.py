@@ -22,9 +22,10 @@ from schemas.ingress import (
     ShelterCapacityReport,
     TransportAvailability,
 )
-from schemas.signing import verify_event
+from schemas.signing import Problem, signature_problem
 from schemas.types import GeoPoint, RejectReason
 from services.intake.record import Record
+from services.intake.timing import DEFAULT_LIMITS, TimeLimits, time_problem
 from services.registry.authorise import authorise
 from services.registry.partners import PartnerRegistry
 from services.registry.regions import RegionRegistry
@@ -48,8 +49,21 @@ class Refused:
     partner_id: str | None = None
 
 
+SIGNATURE_REFUSALS: dict[Problem, tuple[RejectReason, str]] = {
+    "missing": (RejectReason.SIGNATURE_MISSING, "corridorsig: missing or empty"),
+    "invalid": (
+        RejectReason.SIGNATURE_INVALID,
+        "corridorsig: not the HMAC-SHA256, with the partner's key, of the canonical envelope"
+        " (RFC 8785 of id, source, type, subject, time and data; see the AsyncAPI document)",
+    ),
+}
+
+
 def screen(
-    record: Record, partners: PartnerRegistry, regions: RegionRegistry
+    record: Record,
+    partners: PartnerRegistry,
+    regions: RegionRegistry,
+    limits: TimeLimits = DEFAULT_LIMITS,
 ) -> Admitted | Refused:
     """Decide whether one ingress record may enter the region log, and for which regions."""
     try:
@@ -79,13 +93,12 @@ def screen(
             event.id,
             claimed,
         )
-    if not verify_event(event, partner.secret.get_secret_value()):
-        return Refused(
-            RejectReason.BAD_SIGNATURE,
-            "corridorsig is missing or is not the HMAC-SHA256 of the data with the partner's key",
-            event.id,
-            partner.partner_id,
-        )
+    problem = signature_problem(event, partner.secret.get_secret_value())
+    if problem is not None:
+        return Refused(*SIGNATURE_REFUSALS[problem], event.id, partner.partner_id)
+    late = time_problem(event.time, payload, record.received_at, limits)
+    if late is not None:
+        return Refused(*late, event.id, partner.partner_id)
     found = regions_of(payload, regions)
     if isinstance(found, str):
         return Refused(RejectReason.UNRESOLVED_REGION, found, event.id, partner.partner_id)
@@ -120,6 +133,14 @@ def regions_of(payload: Contract, registry: RegionRegistry) -> tuple[str, ...] |
         unknown = [p for p in given if registry.get(p) is None]
         if unknown:
             return f"region {unknown[0]} is not a known region"
+        if not isinstance(payload, HazardWarning):  # a hazard's areas may reach past its regions
+            for point in points:
+                located = registry.resolve(point)
+                if located is not None and located not in given:
+                    return (
+                        f"region_pcode {given[0]} contradicts the location ({point.lat:.4f},"
+                        f" {point.lon:.4f}), which lies in {located}"
+                    )
         return tuple(sorted(set(given)))
     found = sorted({r for r in (registry.resolve(p) for p in points) if r is not None})
     if not found:

@@ -18,7 +18,13 @@ from services.stack.postgres import PostgresNode
 def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[topics.TopicPlan]:
     """Every topic of the catalogue, the processors' own and the inbox of every partner in the
     registry that has one, as the broker should have them."""
-    from schemas.catalogue import CATALOGUE, REGION_PARTITIONS, inbox_spec, topic_name
+    from schemas.catalogue import (
+        CATALOGUE,
+        INGRESS_TOPICS,
+        REGION_PARTITIONS,
+        inbox_spec,
+        topic_name,
+    )
     from services.intake import topology as intake
     from services.registry.partners import inbox_partner_ids
 
@@ -30,6 +36,7 @@ def topic_plans(namespace: str = "", partners_file: Path | None = None) -> list[
             partitions=spec.partitions,
             retention_ms=spec.retention_ms,
             cleanup_policy=spec.cleanup_policy,
+            log_append_time=spec in INGRESS_TOPICS,
         )
         for spec in (*CATALOGUE, *inboxes)
     ]

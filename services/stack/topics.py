@@ -23,12 +23,16 @@ class TopicPlan:
     partitions: int
     retention_ms: int | None
     cleanup_policy: str
+    log_append_time: bool = False
+    """The broker stamps each record's time (partners cannot choose the log time)."""
 
     def new_topic(self) -> NewTopic:
         configs = {
             "cleanup.policy": self.cleanup_policy,
             "retention.ms": str(-1 if self.retention_ms is None else self.retention_ms),
         }
+        if self.log_append_time:
+            configs["message.timestamp.type"] = "LogAppendTime"
         return NewTopic(self.name, self.partitions, 1, topic_configs=configs)
 
 

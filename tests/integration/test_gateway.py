@@ -94,7 +94,7 @@ async def test_gateway_to_intake_to_region_log_and_refusals_stay_out(
             }  # fmt: skip
             assert answers["good"].json() == {"id": good.id, "topic": SHELTERS}
             assert answers["binary"].json()["id"] == good_binary.id
-            assert answers["forged"].json()["reason"] == "bad_signature"
+            assert answers["forged"].json()["reason"] == "signature_invalid"
             assert answers["wrong-token"].json()["reason"] == "unauthenticated"
             assert answers["wrong-token"].headers["www-authenticate"] == "Bearer"
             assert answers["other-partner"].json()["reason"] == "unauthorised"

@@ -123,7 +123,10 @@ def bad_messages() -> dict[str, tuple[Outgoing, str]]:
             encode(stranger, topic=SHELTERS, key=b"unknown-partner"),
             "unknown_partner",
         ),
-        "bad-signature": (encode(forged, topic=SHELTERS, key=b"bad-signature"), "bad_signature"),
+        "bad-signature": (
+            encode(forged, topic=SHELTERS, key=b"bad-signature"),
+            "signature_invalid",
+        ),
         "not-their-shelter": (
             signed(samples.shelter(), SHELTERS, "croix-rouge-ht", "not-their-shelter"),
             "unauthorised",

@@ -27,6 +27,7 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 
 def record(data, topic=SHELTERS, partner="iom-dtm-ht", *, offset=0, binary=False, **kw) -> Record:
+    kw.setdefault("time", NOW)
     event = partner_event(
         data, topic=topic, partner_id=partner, secret=SECRETS[partner], event_id="ev-1",
         validate=False, **kw,
@@ -72,7 +73,7 @@ def test_tampered_data_fails_the_signature() -> None:
     )
     outcome = screen(tampered, PARTNERS, REGIONS)
     assert isinstance(outcome, Refused)
-    assert outcome.reason is RejectReason.BAD_SIGNATURE
+    assert outcome.reason is RejectReason.SIGNATURE_INVALID
 
 
 @settings(max_examples=300, deadline=None)

@@ -201,6 +201,10 @@ def test_invalid_alerts_are_refused(data: dict[str, Any], expected: str) -> None
             shelter(capacity={"kind": "floor_area", "covered_m2": 0}),
             "capacity.floor_area.covered_m2: Input should be greater than 0",
         ),
+        (
+            shelter(capacity={"kind": "floor_area", "covered_m2": 10_000_000.0}),
+            "capacity.floor_area.covered_m2: Input should be less than or equal to 350000",
+        ),
         (shelter(capacity={"persons": 300}), "capacity: Unable to extract tag using discriminator"),
         (shelter(capacity={"kind": "beds", "beds": 3}), "capacity: Input tag 'beds' found"),
         (shelter(services=["kitchen"]), "services.0: Input should be 'accessible'"),
