@@ -181,3 +181,16 @@ def registry_access(partners_file: Path | None = None) -> list[PartnerAccess]:
         publishes = frozenset(entry.get("publishes", PARTNER_TOPICS))
         found.append(PartnerAccess(str(entry["partner_id"]), publishes, entry.get("inbox", True)))
     return found
+
+
+def markdown(acls: Iterable[Acl]) -> str:
+    """The ACL table as docs/architecture.md shows it: one row per principal and resource."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for acl in sorted(acls):
+        where = f"{RESOURCES[acl.resource]} `{acl.name}{'*' if acl.pattern == PREFIXED else ''}`"
+        rows.setdefault((acl.principal, where), []).append(OPERATIONS[acl.operation])
+    lines = ["| principal | resource | operations |", "|---|---|---|"]
+    lines += [
+        f"| {who} | {where} | {', '.join(ops)} |" for (who, where), ops in sorted(rows.items())
+    ]
+    return "\n".join(lines)
