@@ -1,0 +1,55 @@
+"""`corridor bench`: measurements on this machine (not tests)."""
+
+from __future__ import annotations
+
+import typer
+
+from services.cli.base import app
+from services.config import Settings
+
+bench_app = typer.Typer(help="Measurements on this machine (not tests).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def _as_bench_admin() -> Settings:
+    """A bench makes its own namespace (topics, ACLs) and drives it as the admin principal; its
+    worker processes run as their own principals, with this stack's credentials wherever their
+    state folder is."""
+    import os
+
+    settings = Settings()
+    os.environ.update({
+        "CORRIDOR_KAFKA_USER": "admin",
+        "CORRIDOR_KAFKA_CREDENTIALS_FILE": str(settings.credentials_file.resolve()),
+        "CORRIDOR_KAFKA_CA_FILE": str(settings.ca_file.resolve()),
+    })  # fmt: skip
+    return Settings()
+
+
+@bench_app.command("allocator")
+def bench_allocator(
+    quality: bool = typer.Option(False, help="Also compare placement quality with the LP bound."),
+) -> None:
+    """Allocator throughput and latency next to a raw aiokafka loop on the same broker."""
+    from services.bench.allocator import report
+
+    typer.echo(report(_as_bench_admin(), quality=quality))
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    alerts: int = typer.Option(1000, help="Displacement alerts per region (10 regions)."),
+) -> None:
+    """Rows/s the ledger writes, next to a raw asyncpg COPY of the same rows."""
+    from services.bench.ledger import report
+
+    typer.echo(report(_as_bench_admin(), alerts_per_region=alerts))
+
+
+@bench_app.command("codec")
+def bench_codec(n: int = typer.Option(20_000, help="Events per measurement.")) -> None:
+    """Encode+decode throughput of the CloudEvents codec, in one process."""
+    from schemas.bench import bench_codec as measure
+
+    for name, rate in measure(n).items():
+        typer.echo(f"{name:<40} {rate:>12,.0f}")
