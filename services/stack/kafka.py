@@ -198,6 +198,11 @@ class KafkaNode:
             # formatted before security: its metadata has no SCRAM users. Local data only.
             aside = self.data_dir.with_name(f"data.before-security-{int(time.time())}")
             self.data_dir.rename(aside)
+        # A new cluster has empty changelogs: the processors' local table stores (faust's
+        # RocksDB, beside this node in the state folder) belong to the old one.
+        tables = self.home.parent / "faust"
+        if tables.exists():
+            tables.rename(tables.with_name(f"faust.before-{int(time.time())}"))
         cluster_id = uuid.uuid4().hex[:22]
         users: list[str] = []
         if self.secure:
