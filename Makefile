@@ -1,11 +1,17 @@
 # Corridor — `make run` and `make test` are the whole set-up on a fresh clone.
-# Needs Python 3.11+, Java 17+ and Maven on PATH; everything else is installed here.
+# Needs Python 3.11+, Java 17+ and Maven on PATH (Node.js with npm optional: the interop test);
+# everything else is installed here.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The Node.js partner of the interop test (tests/interop/node); skipped without node and npm.
+NODE_DIR := tests/interop/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed-stamp
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+NODE_DEPS := $(if $(HAVE_NODE),$(NODE_STAMP),no-node)
 
 .DEFAULT_GOAL := help
 
@@ -15,6 +21,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 	@touch $@
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+	@touch $@
+
+.PHONY: no-node
+no-node:
+	@echo "corridor: node/npm not found on PATH: the Node.js interop test (tests/interop/node) will be skipped"
 
 .PHONY: help
 help: ## Show this help
@@ -28,7 +42,7 @@ run: $(STAMP) ## Bring up Kafka and PostgreSQL, run the processors and a demo sc
 	$(BIN)/corridor run --demo
 
 .PHONY: test
-test: $(STAMP) ## Run every test tier (starts a real Kafka and PostgreSQL for the run)
+test: $(STAMP) $(NODE_DEPS) ## Run every test tier (starts a real Kafka and PostgreSQL for the run)
 	$(BIN)/pytest
 
 .PHONY: unit
@@ -70,4 +84,4 @@ down: $(STAMP) ## Stop the local Kafka and PostgreSQL
 .PHONY: clean
 clean: ## Stop the stack and remove its data (.corridor/) and the virtualenv
 	-test -x $(BIN)/corridor && $(BIN)/corridor down
-	rm -rf .corridor $(VENV)
+	rm -rf .corridor $(VENV) $(NODE_DIR)/node_modules
