@@ -29,6 +29,7 @@ from schemas.types import (
     PartnerId,
     PCode,
     RejectReason,
+    ReleaseReason,
     Sector,
     Timestamp,
     UnplacedReason,
@@ -69,8 +70,20 @@ class Waitlisted(Contract):
     since: Timestamp
 
 
+class Released(Contract):
+    """A reservation the allocator gave up; the same decision re-places or waitlists the
+    household."""
+
+    alert_id: Identifier
+    household_index: HouseholdIndex
+    persons: HouseholdSize
+    shelter_id: Identifier
+    reason: ReleaseReason
+
+
 class AllocationDecision(Contract):
-    """The allocator's decision on one region event; a household appears at most once."""
+    """The allocator's decision on one region event; a household appears at most once among
+    its placements and waitlisted, and every released household appears there too."""
 
     decision_id: Identifier
     region_pcode: PCode
@@ -79,6 +92,7 @@ class AllocationDecision(Contract):
     alert_id: Identifier | None = None
     placements: tuple[Placement, ...] = ()
     waitlisted: tuple[Waitlisted, ...] = ()
+    released: tuple[Released, ...] = ()
 
     @model_validator(mode="after")
     def _households_once(self) -> Self:
@@ -86,6 +100,9 @@ class AllocationDecision(Contract):
         keys += [(w.alert_id, w.household_index) for w in self.waitlisted]
         if len(keys) != len(set(keys)):
             raise ValueError("a household appears more than once (households are never split)")
+        released = [(r.alert_id, r.household_index) for r in self.released]
+        if len(released) != len(set(released)) or not set(released) <= set(keys):
+            raise ValueError("a released household must be re-placed or waitlisted, once")
         return self
 
 

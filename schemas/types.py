@@ -197,12 +197,19 @@ class EscalationStatus(StrEnum):
 
 
 class UnplacedReason(StrEnum):
-    """Why a household is on the waitlist."""
+    """Why a household is on the waitlist. Never the lack of a vehicle: a household with a
+    place keeps it, its placement says ``transport_pending`` and logistics partners are told."""
 
     NO_CAPACITY = "no_capacity"
     NO_SERVICE_MATCH = "no_service_match"
     BEYOND_MAX_DISTANCE = "beyond_max_distance"
-    NO_VEHICLE = "no_vehicle"
+
+
+class ReleaseReason(StrEnum):
+    """Why the allocator gave up a place it had reserved (before expiry or feedback)."""
+
+    CAPACITY_REDUCED = "capacity_reduced"  # a report left fewer places than were reserved
+    SHELTER_CLOSED = "shelter_closed"  # a report closed the shelter
 
 
 class RejectReason(StrEnum):

@@ -16,7 +16,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.catalogue import REGION_PARTITIONS, topic_name
 from schemas.codec import decode, encode_structured, payload_of
+from schemas.ingress import PersonsCapacity
 from schemas.outputs import AllocationDecision
+from schemas.types import ReleaseReason
 from services.allocator.domain.decisions import encode_decision
 from services.audit.allocations import replay_region
 from services.audit.replay import replay, tick
@@ -26,6 +28,7 @@ from services.kafka_access import connect
 from services.stack.local import prepare
 from tests.integration.reader import TopicReader
 from tests.integration.workers import worker, worker_env
+from tests.unit import test_allocator_rules as rules
 
 WORKLOAD = Workload(regions=("HT01", "HT02", "HT03"), shelters=10, alerts=30)
 
@@ -171,3 +174,40 @@ async def test_committed_offsets_ahead_of_the_state_are_caught_up(
             await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=120)
             await reader.linger(2)
     assert emitted(reader.records) == expected
+
+
+@pytest.mark.timeout(180)
+async def test_a_late_vehicle_and_a_shrinking_shelter_on_the_real_broker(
+    kafka_bootstrap, stage, tmp_path
+) -> None:
+    """Issue 9's gaps through a worker: a vehicle reported after the placement fetches the
+    household; a report below what is reserved releases the latest reservation, which goes to
+    another shelter. The decisions say so, and equal the core's."""
+    env, region_topic, decisions_topic = stage
+    events = [
+        rules.shelter("s1", 1, PersonsCapacity(persons=10)),
+        rules.shelter("s2", 3, PersonsCapacity(persons=10)),
+        rules.displaced("a1", [rules.family(4)]),
+        tick(rules.R, rules.at(2), 1),
+        rules.displaced("a2", [rules.family(4)], t=3),
+        tick(rules.R, rules.at(4), 2),
+        rules.vehicle("v1", 1, seats=8, t=5),
+        rules.shelter("s1", 1, PersonsCapacity(persons=5), reported=rules.at(6), t=6),
+    ]
+    expected = expected_decisions(events)
+    async with TopicReader(kafka_bootstrap, [decisions_topic]) as reader:
+        with worker("allocator", env, tmp_path / "allocator.log"):
+            await produce(kafka_bootstrap, region_topic, events)
+            await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=90)
+            await reader.linger(1)
+    got = emitted(reader.records)
+    assert got == expected
+    decided = [payload_of(decode(v)) for v in got.values()]
+    by_cause = {d.cause_event_id: d for d in decided if isinstance(d, AllocationDecision)}
+    fetched = by_cause[events[6].event_id]
+    assert {(p.alert_id, p.vehicle_id) for p in fetched.placements} == {("a1", "v1")}
+    shrunk = by_cause[events[7].event_id]
+    assert [(r.alert_id, r.shelter_id, r.reason) for r in shrunk.released] == [
+        ("a2", "s1", ReleaseReason.CAPACITY_REDUCED)
+    ]
+    assert [(p.alert_id, p.shelter_id) for p in shrunk.placements] == [("a2", "s2")]

@@ -9,9 +9,14 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from schemas.ingress import AllocationFeedback, PersonsCapacity, ShelterCapacityReport
+from schemas.ingress import (
+    AllocationFeedback,
+    PersonsCapacity,
+    ShelterCapacityReport,
+    TransportAvailability,
+)
 from schemas.sequenced import SequencedEvent
-from schemas.types import FeedbackKind, GeoPoint
+from schemas.types import FeedbackKind, GeoPoint, VehicleKind
 from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import entity_to_json
 from services.audit.replay import replay, sequenced, tick
@@ -56,6 +61,23 @@ def _lifecycle(region: str = "HT01") -> list[SequencedEvent]:
         occupancy=0, services=shelter.services, reported_at=at,
     )  # fmt: skip
     more.append(sequenced(f"{region}-shrink", region, at, report))
+    # issue 9: the busiest shelter halves what it can hold, and a late vehicle appears
+    state, _ = replay(events + more, region=region)
+    busiest = state.shelters[max(sorted(state.held), key=lambda sid: state.held[sid])]
+    at += timedelta(seconds=1)
+    halved = ShelterCapacityReport(
+        shelter_id=busiest.shelter_id, location=GeoPoint(lat=busiest.lat, lon=busiest.lon),
+        capacity=PersonsCapacity(persons=busiest.occupancy + state.held[busiest.shelter_id] // 2),
+        occupancy=busiest.occupancy, services=busiest.services, reported_at=at,
+    )  # fmt: skip
+    more.append(sequenced(f"{region}-halve", region, at, halved))
+    at += timedelta(seconds=1)
+    late = TransportAvailability(
+        vehicle_id=f"{region}-late", kind=VehicleKind.MINIBUS, seats=12, accessible_places=2,
+        location=GeoPoint(lat=busiest.lat, lon=busiest.lon), available=True, speed_kmh=40.0,
+        reported_at=at,
+    )  # fmt: skip
+    more.append(sequenced(f"{region}-late-vehicle", region, at, late))
     for n in range(3):
         at += timedelta(hours=7)
         more.append(tick(region, at, 1000 + n))
@@ -72,11 +94,11 @@ def test_scarce_lifecycle_decides_as_before() -> None:
 
 GOLDEN = {
     "default": (
-        "2ccc1d204cf93d1792189806e25b753bce05667c68ec77fe59b92f24e7c07124",
-        "11068035a2dc04a55491c6928a4a1786013abd23d90119f196731bbee37523df",
+        "5fe32928967726e28bcef6788e90c95f97983a6c3564cefd638de0c4cd09f183",
+        "3527c75819bdc1c49c3b00b7d0be26fc966711bae232cfa90da9b259475c11b4",
     ),
     "lifecycle": (
-        "9339b736bd9cdcc126924a4ec01b40dd1e034aa6f9ed259f3f8a5ae59076fac5",
-        "a7335f8e33386813b7208ee17f7fe223d615ac1b3de7e522d02893615b3e0c26",
+        "79803b574e5d9b707c9f35c30027df1df2e56759578cfe0570aa55d2cb6753b7",
+        "0a295a90c39e51a9e28d930a466cf118d65d2f0be48b3190ec84eae028cbb715",
     ),
 }

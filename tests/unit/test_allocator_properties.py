@@ -202,16 +202,38 @@ def _check_decisions(
             size = alerts_pending.pop(d.alert_id)
             households = sorted(x.household_index for x in (*d.placements, *d.waitlisted))
             assert households == list(range(size))  # every household placed or waitlisted
+        released = {(r.alert_id, r.household_index) for r in d.released}
         for p in d.placements:
-            ever_placed[(p.alert_id, p.household_index)] += 1
-            assert ever_placed[(p.alert_id, p.household_index)] == 1
+            key = (p.alert_id, p.household_index)
+            ever_placed[key] += 1
+            # placed once, again only when its reservation was released, or fetched by a
+            # vehicle (same reservation, no vehicle before)
+            held = before.reservations.get(f"{p.alert_id}/{p.household_index}")
+            fetched = (
+                held is not None
+                and held.vehicle_id is None
+                and p.vehicle_id is not None
+                and (held.shelter_id, held.reserved_until) == (p.shelter_id, p.reserved_until)
+            )
+            assert ever_placed[key] == 1 or key in released or fetched
             shelter = state.shelters[p.shelter_id]
             assert {NEED_SERVICE[n] for n in p.needs} <= shelter.services
             assert shelter.open and shelter.capacity is not None
             # never overbooked: occupancy and every held place within capacity
             assert shelter.occupancy + state.held[p.shelter_id] <= shelter.capacity
-    if decisions:
+    if decisions and any(d.alert_id is not None for d in decisions):
         assert not state.pending and not alerts_pending  # the tick sealed every pending alert
+    for sid, shelter in state.shelters.items():
+        # never overbooked, not even by a report lowering capacity: only households already
+        # there (arrived, not yet counted by a report) may exceed it
+        coming = sum(
+            r.persons
+            for r in state.reservations.values()
+            if r.shelter_id == sid and r.arrived_at is None
+        )
+        if coming and not (shelter.open and shelter.capacity is None):  # unknown: kept
+            assert shelter.open and shelter.capacity is not None
+            assert shelter.occupancy + state.held[sid] <= shelter.capacity
     assert all(v >= 0 for v in state.held.values())
     assert before.now is None or state.now is None or state.now >= before.now
 

@@ -298,23 +298,29 @@ def test_vehicle_busy_until_released_or_round_trip() -> None:
     first = placements(decisions)[("a1", 0)]
     assert first.vehicle_id == "v1"
     assert placements(decisions)[("a2", 0)].transport_pending
+    # released, v1 fetches a2 at once (it waits for a vehicle); a3 then finds it busy
     release = feedback(FeedbackKind.VEHICLE_RELEASED, first, 5, vehicle_id="v1")
     state, decisions = replay(
         [release, displaced("a3", [family()], t=6), tick(R, at(7), 3)], state=state
     )
-    assert placements(decisions)[("a3", 0)].vehicle_id == "v1"
-    # round trip 0 + 5 + 5 km at 60 km/h: free again 10 minutes after the dispatch at minute 7
+    assert placements(decisions)[("a2", 0)].vehicle_id == "v1"
+    assert placements(decisions)[("a3", 0)].transport_pending
+    # round trip 0 + 5 + 5 km at 60 km/h: free again 10 minutes after minute 5; the tick after
+    # that sends it to a3, who waited longer than a4, and a5 finds it busy again
     state, decisions = replay(
         [
             displaced("a4", [family()], t=8),
             tick(R, at(9), 4),
+            tick(R, at(16), 5),
             displaced("a5", [family()], t=17.5),
-            tick(R, at(18), 5),
+            tick(R, at(18), 6),
         ],
         state=state,
     )
+    fetched = [d for d in decisions if d.cause_event_id == f"tick:{R}:5"]
+    assert [(p.alert_id, p.vehicle_id) for d in fetched for p in d.placements] == [("a3", "v1")]
     assert placements(decisions)[("a4", 0)].transport_pending
-    assert placements(decisions)[("a5", 0)].vehicle_id == "v1"
+    assert placements(decisions)[("a5", 0)].transport_pending
 
 
 def test_waitlist_is_served_when_a_report_adds_capacity() -> None:

@@ -9,7 +9,13 @@ from schemas.outputs import AllocationDecision, Placement, Waitlisted
 from schemas.types import NEED_SERVICE, Need, Service
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.domain.decisions import decision
-from services.allocator.domain.entities import Entity, Reservation, WaitEntry, household_id
+from services.allocator.domain.entities import (
+    Entity,
+    Reservation,
+    Vehicle,
+    WaitEntry,
+    household_id,
+)
 from services.allocator.domain.reasons import Reasons
 from services.allocator.domain.state import RegionState
 from services.allocator.domain.transport import Ride, Rider, dispatch
@@ -69,6 +75,16 @@ class Sealed:
     deletes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Where the members of a batch go: a placement (with its ride) or a reason to wait."""
+
+    placements: dict[str, Placement]
+    waiting: dict[str, Waitlisted]
+    vehicles: tuple[Vehicle, ...]
+    """The vehicles dispatched, busy for their round trips."""
+
+
 def seal(
     state: RegionState,
     now: datetime,
@@ -88,6 +104,17 @@ def seal(
     members = list(_members(state, waitlist))
     if not members:
         return Sealed((), (), ())
+    placed = place(state, members, now, config)
+    decisions = _decisions(state, members, placed.placements, placed.waiting, now, cause_id)
+    upserts, deletes = hold(state, members, placed, decisions, now)
+    deletes = [*(f"pending|{a}" for a in sorted(state.pending)), *deletes]
+    return Sealed(decisions, tuple(upserts), tuple(deletes))
+
+
+def place(
+    state: RegionState, members: list[Member], now: datetime, config: AllocatorConfig
+) -> Placed:
+    """Places for ``members`` together (the optimiser), then vehicles by priority."""
     shelters = state.shelters
     known: dict[str, frozenset[Service]] = {}
 
@@ -127,33 +154,48 @@ def seal(
                 reason=reason,
                 since=m.since,
             )
-    decisions = _decisions(state, members, placements, waiting, now, cause_id)
+    return Placed(placements, waiting, vehicles)
+
+
+def hold(
+    state: RegionState,
+    members: list[Member],
+    placed: Placed,
+    decisions: tuple[AllocationDecision, ...],
+    now: datetime,
+) -> tuple[list[Entity], list[str]]:
+    """The entities a batch changes: reservations of the placed (who leave the waitlist),
+    waitlist entries of the others (rewritten when their reason changed), busy vehicles."""
     decided = {
         household_id(p.alert_id, p.household_index): d.decision_id
         for d in decisions
         for p in d.placements
     }
-    upserts: list[Entity] = [*vehicles]
-    deletes = [f"pending|{a}" for a in sorted(state.pending)]
+    upserts: list[Entity] = [*placed.vehicles]
+    deletes: list[str] = []
     for m in members:
-        if m.ident in placements:
-            p = placements[m.ident]
+        if m.ident in placed.placements:
+            p = placed.placements[m.ident]
             upserts.append(
                 Reservation(
                     alert_id=m.alert_id,
                     household_index=m.index,
                     shelter_id=p.shelter_id,
                     persons=p.persons,
+                    lat=m.lat,
+                    lon=m.lon,
+                    household=m.household,
+                    since=m.since,
                     vehicle_id=p.vehicle_id,
                     decision_id=decided[m.ident],
                     reserved_at=now,
                     reserved_until=p.reserved_until,
                 )
             )
-            if not m.fresh:
+            if m.ident in state.waitlist:
                 deletes.append(f"waitlist|{m.ident}")
         else:
-            reason = waiting[m.ident].reason
+            reason = placed.waiting[m.ident].reason
             old = state.waitlist.get(m.ident)
             if old is None or old.reason != reason:
                 upserts.append(
@@ -167,7 +209,7 @@ def seal(
                         reason=reason,
                     )
                 )
-    return Sealed(decisions, tuple(upserts), tuple(deletes))
+    return upserts, deletes
 
 
 def _rider(m: Member, option: Option, state: RegionState) -> Rider:

@@ -17,21 +17,22 @@ from schemas.ingress import (
 from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
 from schemas.sequenced import SequencedEvent
-from schemas.types import FeedbackKind, Service
+from schemas.types import FeedbackKind
 from services.allocator.domain.batch import seal
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.domain.entities import (
-    SEP,
     Clock,
     Entity,
     PendingAlert,
     Processed,
-    Reservation,
     Shelter,
     Vehicle,
     household_id,
 )
-from services.allocator.domain.state import RegionState, StateDelta, evolve, places_available
+from services.allocator.domain.epoch import places_appeared
+from services.allocator.domain.pickup import pick_up
+from services.allocator.domain.release import release
+from services.allocator.domain.state import RegionState, StateDelta, evolve
 
 FORGET_EVERY = 64
 """Ticks between two sweeps of old processed event ids."""
@@ -97,18 +98,28 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
         )
     elif isinstance(payload, ShelterCapacityReport):
         _shelter(state, payload, changes)
+        made, gone, upserts = release(
+            _apply(state, changes), payload.shelter_id, now, event.event_id, config
+        )
+        decisions = _record(made, gone, upserts, changes)
     elif isinstance(payload, TransportAvailability):
         _vehicle(state, payload, changes)
+        decisions = _pick_up(state, payload.vehicle_id, now, event.event_id, config, changes)
     elif isinstance(payload, AllocationFeedback):
         _feedback(state, payload, now, changes)
-    if _places_appeared(state, changes):
+        if payload.kind == FeedbackKind.VEHICLE_RELEASED:
+            vehicle_id = payload.vehicle_id or ""
+            decisions = _pick_up(state, vehicle_id, now, event.event_id, config, changes)
+    if places_appeared(state, changes.upserts, changes.deletes):
         capacity_epoch += 1
     if isinstance(payload, RegionTick):
         ticks += 1
         waitlist = served_epoch != capacity_epoch
+        # vehicles free again at the end of their round trips fetch those waiting longest
+        fetched = _pick_up(state, None, now, event.event_id, config, changes)
         sealed = seal(_apply(state, changes), now, event.event_id, config, waitlist)
         served_epoch = capacity_epoch
-        decisions = sealed.decisions
+        decisions = fetched + sealed.decisions
         for key in sealed.deletes:
             changes.drop(key)
         for entity in sealed.upserts:
@@ -142,46 +153,39 @@ def _apply(state: RegionState, changes: _Changes) -> RegionState:
     return evolve(state, changes.delta())
 
 
-def _places_appeared(state: RegionState, changes: _Changes) -> bool:
-    """Whether the changes may let a household fit where it did not: a shelter offering more
-    places (reported, or reservations deleted), or one that appeared, moved, changed services or
-    closed (the last two change why waitlisted households wait, so the waitlist is served again).
-    """
-    touched: set[str] = set()
-    freed: dict[str, int] = {}
-    for key in changes.deletes:
-        kind, ident = key.split(SEP, 1)
-        if kind == Reservation.kind and ident in state.reservations:
-            r = state.reservations[ident]
-            freed[r.shelter_id] = freed.get(r.shelter_id, 0) + r.persons
-        elif kind == Shelter.kind:
-            touched.add(ident)
-    for entity in changes.upserts.values():
-        if isinstance(entity, Shelter):
-            touched.add(entity.shelter_id)
-        elif isinstance(entity, Reservation):
-            old = state.reservations.get(entity.ident)
-            if old is not None:
-                freed[old.shelter_id] = freed.get(old.shelter_id, 0) + old.persons
-            freed[entity.shelter_id] = freed.get(entity.shelter_id, 0) - entity.persons
-    for sid in sorted(touched | freed.keys()):
-        before = state.shelters.get(sid)
-        after = before
-        if sid in touched:
-            upsert = changes.upserts.get(f"{Shelter.kind}{SEP}{sid}")
-            after = upsert if isinstance(upsert, Shelter) else None
-        if _where(before) != _where(after):
-            return True
-        held = state.held.get(sid, 0) - freed.get(sid, 0)
-        if places_available(after, held) > state.available(sid):
-            return True
-    return False
+def _record(
+    made: AllocationDecision | None,
+    deletes: tuple[str, ...],
+    upserts: tuple[Entity, ...],
+    changes: _Changes,
+) -> tuple[AllocationDecision, ...]:
+    for key in deletes:
+        changes.drop(key)
+    for entity in upserts:
+        changes.put(entity)
+    return () if made is None else (made,)
 
 
-def _where(shelter: Shelter | None) -> tuple[float, float, frozenset[Service]] | None:
-    if shelter is None or not shelter.usable:
-        return None
-    return shelter.lat, shelter.lon, shelter.services
+def _pick_up(
+    state: RegionState,
+    vehicle_id: str | None,
+    now: datetime,
+    cause_id: str,
+    config: AllocatorConfig,
+    changes: _Changes,
+) -> tuple[AllocationDecision, ...]:
+    """A vehicle free after the event (any vehicle: None) fetches households placed without
+    one."""
+    after = _apply(state, changes)
+    if vehicle_id is None:
+        free = any(v.free_at(now) for v in after.vehicles.values())
+    else:
+        vehicle = after.vehicles.get(vehicle_id)
+        free = vehicle is not None and vehicle.free_at(now)
+    if not free:
+        return ()
+    made, upserts = pick_up(after, now, cause_id, config)
+    return _record(made, (), upserts, changes)
 
 
 def _expire(state: RegionState, now: datetime, changes: _Changes) -> None:

@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 
 from schemas.codec import canonical_json, encode_structured, to_event
-from schemas.outputs import AllocationDecision, Placement, Waitlisted
+from schemas.outputs import AllocationDecision, Placement, Released, Waitlisted
 
 SOURCE = "corridor:allocator"
 ID_PREFIX = "dec-"
@@ -17,10 +17,11 @@ def decision_id(
     subject: str,
     placements: tuple[Placement, ...],
     waitlisted: tuple[Waitlisted, ...],
+    released: tuple[Released, ...] = (),
 ) -> str:
     """``dec-`` and 40 hex digits of the sha256 of what was decided about ``subject`` (the
     alert id, or for waitlist placements the cause event id)."""
-    content = {
+    content: dict[str, object] = {
         "region": region_pcode,
         "subject": subject,
         "placements": [
@@ -36,6 +37,10 @@ def decision_id(
         ],
         "waitlisted": [[w.alert_id, w.household_index, str(w.reason)] for w in waitlisted],
     }
+    if released:
+        content["released"] = [
+            [r.alert_id, r.household_index, r.shelter_id, str(r.reason)] for r in released
+        ]
     return ID_PREFIX + hashlib.sha256(canonical_json(content)).hexdigest()[:ID_HEX]
 
 
@@ -46,16 +51,18 @@ def decision(
     alert_id: str | None,
     placements: tuple[Placement, ...],
     waitlisted: tuple[Waitlisted, ...],
+    released: tuple[Released, ...] = (),
 ) -> AllocationDecision:
     subject = alert_id if alert_id is not None else cause_event_id
     return AllocationDecision(
-        decision_id=decision_id(region_pcode, subject, placements, waitlisted),
+        decision_id=decision_id(region_pcode, subject, placements, waitlisted, released),
         region_pcode=region_pcode,
         decided_at=now,
         cause_event_id=cause_event_id,
         alert_id=alert_id,
         placements=placements,
         waitlisted=waitlisted,
+        released=released,
     )
 
 

@@ -113,11 +113,16 @@ class _HouseholdEntity(Entity):
 
 class Reservation(_HouseholdEntity):
     """A place held for a household; it counts against the shelter until a newer report
-    than its confirmed arrival includes it in the occupancy (then it is deleted)."""
+    than its confirmed arrival includes it in the occupancy (then it is deleted). It keeps the
+    household, its origin and since when it waits, to fetch it later or place it again."""
 
     kind: ClassVar[str] = "reservation"
     shelter_id: str
     persons: int
+    lat: float
+    lon: float
+    household: Household
+    since: datetime
     vehicle_id: str | None = None
     decision_id: str
     reserved_at: datetime
