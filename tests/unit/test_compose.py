@@ -8,8 +8,10 @@ from services.config import PROJECT_ROOT
 
 
 def processors() -> set[str]:
-    """Every runnable processor: a package under services/ with a __main__.py."""
-    return {p.parent.name for p in (PROJECT_ROOT / "services").glob("*/__main__.py")}
+    """Every runnable processor: a package under services/ with a __main__.py (the `corridor`
+    command's package is a tool, not a processor)."""
+    found = {p.parent.name for p in (PROJECT_ROOT / "services").glob("*/__main__.py")}
+    return found - {"cli"}
 
 
 def test_compose_has_a_service_per_processor_and_the_infrastructure() -> None:
