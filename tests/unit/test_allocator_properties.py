@@ -153,6 +153,7 @@ def run(
     alerts_pending: dict[str, int] = {}
     alert_decisions: Counter[str] = Counter()
     ever_placed: Counter[tuple[str, int]] = Counter()
+    ever_released: Counter[tuple[str, int]] = Counter()
     out: list[bytes] = []
     for n, (gap, action) in enumerate(plan):
         minutes += gap
@@ -173,7 +174,13 @@ def run(
         if event.event_id.startswith("alert"):
             alerts_pending[event.event_id] = len(event.payload.households)  # type: ignore[union-attr]
         _check_decisions(
-            before, state, outcome.decisions, alerts_pending, alert_decisions, ever_placed
+            before,
+            state,
+            outcome.decisions,
+            alerts_pending,
+            alert_decisions,
+            ever_placed,
+            ever_released,
         )
         _check_rebuild(state, outcome.delta.upserts)
         _check_waitlist_skipped_only_when_it_cannot_matter(before, event, config, outcome)
@@ -190,6 +197,7 @@ def _check_decisions(
     alerts_pending: dict[str, int],
     alert_decisions: Counter[str],
     ever_placed: Counter[tuple[str, int]],
+    ever_released: Counter[tuple[str, int]],
 ) -> None:
     step_households = [
         (x.alert_id, x.household_index) for d in decisions for x in (*d.placements, *d.waitlisted)
@@ -202,12 +210,12 @@ def _check_decisions(
             size = alerts_pending.pop(d.alert_id)
             households = sorted(x.household_index for x in (*d.placements, *d.waitlisted))
             assert households == list(range(size))  # every household placed or waitlisted
-        released = {(r.alert_id, r.household_index) for r in d.released}
+        for r in d.released:
+            ever_released[(r.alert_id, r.household_index)] += 1
         for p in d.placements:
             key = (p.alert_id, p.household_index)
-            ever_placed[key] += 1
-            # placed once, again only when its reservation was released, or fetched by a
-            # vehicle (same reservation, no vehicle before)
+            # placed once, again only after its reservation was released; a vehicle fetching
+            # it (same reservation, no vehicle before) is not a new placement
             held = before.reservations.get(f"{p.alert_id}/{p.household_index}")
             fetched = (
                 held is not None
@@ -215,7 +223,8 @@ def _check_decisions(
                 and p.vehicle_id is not None
                 and (held.shelter_id, held.reserved_until) == (p.shelter_id, p.reserved_until)
             )
-            assert ever_placed[key] == 1 or key in released or fetched
+            ever_placed[key] += not fetched
+            assert ever_placed[key] <= 1 + ever_released[key]
             shelter = state.shelters[p.shelter_id]
             assert {NEED_SERVICE[n] for n in p.needs} <= shelter.services
             assert shelter.open and shelter.capacity is not None

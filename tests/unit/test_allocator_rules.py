@@ -413,3 +413,23 @@ def test_processed_ids_are_forgotten_after_the_horizon() -> None:
     state, _ = replay([shelter("s1", 1), tick(R, at(10), 1)], config)
     assert "rep-s1-0" not in state.processed
     assert f"tick:{R}:1" in state.processed
+
+
+def test_a_later_report_supersedes_by_log_order_not_by_its_reported_at() -> None:
+    """Issue 11: a report that arrives later applies, even when the partner dated it earlier
+    (intake refuses times ahead of the log, so no report can lock out the ones after it)."""
+    events = [
+        shelter("s1", 1, PersonsCapacity(persons=2), reported=at(10), t=10),
+        shelter("s1", 1, PersonsCapacity(persons=20), reported=at(5), t=11),
+        vehicle("v1", 1, seats=2, t=10),
+        # reported at minute 5, sequenced at minute 11
+        vehicle("v1", 1, seats=8, t=5).model_copy(update={"sequenced_at": at(11)}),
+        displaced("a1", [family(4)], t=12),
+        tick(R, at(13), 1),
+    ]
+    state, decisions = replay(events)
+    assert state.shelters["s1"].capacity == 20
+    assert state.shelters["s1"].reported_at == at(5)
+    assert state.vehicles["v1"].seats == 8
+    p = placements(decisions)[("a1", 0)]
+    assert (p.shelter_id, p.vehicle_id) == ("s1", "v1")

@@ -198,16 +198,8 @@ def _expire(state: RegionState, now: datetime, changes: _Changes) -> None:
             changes.drop(r.key)
 
 
-def _superseded(old: Shelter | Vehicle | None, reported_at: datetime) -> bool:
-    """Whether a report is older than the one that stands (it arrived late: ignored)."""
-    return old is not None and reported_at < old.reported_at
-
-
 def _shelter(state: RegionState, report: ShelterCapacityReport, changes: _Changes) -> None:
     reported_at = _utc(report.reported_at)
-    old = state.shelters.get(report.shelter_id)
-    if _superseded(old, reported_at):
-        return
     changes.put(
         Shelter(
             shelter_id=report.shelter_id,
@@ -228,10 +220,7 @@ def _shelter(state: RegionState, report: ShelterCapacityReport, changes: _Change
 
 
 def _vehicle(state: RegionState, report: TransportAvailability, changes: _Changes) -> None:
-    reported_at = _utc(report.reported_at)
     old = state.vehicles.get(report.vehicle_id)
-    if _superseded(old, reported_at):
-        return
     changes.put(
         Vehicle(
             vehicle_id=report.vehicle_id,
@@ -241,7 +230,7 @@ def _vehicle(state: RegionState, report: TransportAvailability, changes: _Change
             accessible_places=report.accessible_places,
             speed_kmh=report.speed_kmh,
             available=report.available,
-            reported_at=reported_at,
+            reported_at=_utc(report.reported_at),
             busy_until=None if old is None else old.busy_until,
         )
     )

@@ -57,7 +57,8 @@ class Clock(Entity):
 
 
 class Shelter(Entity):
-    """The latest report of a shelter; ``capacity`` None when unknown (never used then)."""
+    """The latest report of a shelter in log order (not by ``reported_at``, which only dates its
+    data); ``capacity`` None when unknown (never used then)."""
 
     kind: ClassVar[str] = "shelter"
     shelter_id: str
@@ -79,7 +80,7 @@ class Shelter(Entity):
 
 
 class Vehicle(Entity):
-    """The latest report of a vehicle, and until when a trip keeps it busy."""
+    """The latest report of a vehicle in log order, and until when a trip keeps it busy."""
 
     kind: ClassVar[str] = "vehicle"
     vehicle_id: str
