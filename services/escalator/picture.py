@@ -5,15 +5,13 @@ escalates is exactly what the allocator decided, in the same log order. This mod
 state; it is the one place that knows the allocator's entities.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from schemas.outputs import AllocationDecision
 from schemas.types import Need
 from services.allocator.domain import RegionState, household_id
 from services.escalator.domain.facts import Group, Picture, group
-
-Needs = Mapping[str, frozenset[Need]]
 
 
 def _group(members: Iterable[tuple[int, frozenset[Need], datetime]]) -> Group:
@@ -29,19 +27,16 @@ def _group(members: Iterable[tuple[int, frozenset[Need], datetime]]) -> Group:
     return group(households, persons, needs, since)
 
 
-def picture_of(
-    state: RegionState, needs_of: Needs, at: datetime, stale_after: timedelta
-) -> Picture:
+def picture_of(state: RegionState, at: datetime, stale_after: timedelta) -> Picture:
     """Who waits for a place, who waits for a vehicle, how full the shelters are, and which
     stale shelters still receive households."""
     waiting = _group(
         (w.household.size, frozenset(w.household.needs), w.since) for w in state.waitlist.values()
     )
-    pending = [
-        r for r in state.reservations.values() if r.vehicle_id is None and r.arrived_at is None
-    ]
     transport = _group(
-        (r.persons, needs_of.get(r.ident, frozenset()), r.reserved_at) for r in pending
+        (r.persons, frozenset(r.household.needs), r.since)
+        for r in state.reservations.values()
+        if r.vehicle_id is None and r.arrived_at is None
     )
     places = used = 0
     stale: list[str] = []
@@ -55,23 +50,20 @@ def picture_of(
     return Picture(waiting, transport, places, used, tuple(sorted(stale)))
 
 
-def transport_needs(decisions: Iterable[AllocationDecision]) -> dict[str, frozenset[Need]]:
-    """The need flags of households placed without a vehicle (reservations do not keep them)."""
-    return {
-        household_id(p.alert_id, p.household_index): frozenset(p.needs)
-        for d in decisions
-        for p in d.placements
-        if p.transport_pending
-    }
-
-
-def medical_placed(decisions: Iterable[AllocationDecision], since: datetime) -> Group:
-    return _group(
-        (p.persons, frozenset(p.needs), since)
-        for d in decisions
-        for p in d.placements
-        if Need.MEDICAL in p.needs
-    )
+def medical_placed(
+    decisions: Iterable[AllocationDecision], since: datetime, counted: set[str]
+) -> Group:
+    """Households with a medical need placed, each counted once while it holds a place: a later
+    decision about the same household (a vehicle fetching it, a release placing it again) is
+    not a new placement. ``counted`` is updated."""
+    new = []
+    for d in decisions:
+        for p in d.placements:
+            ident = household_id(p.alert_id, p.household_index)
+            if Need.MEDICAL in p.needs and ident not in counted:
+                counted.add(ident)
+                new.append((p.persons, frozenset(p.needs), since))
+    return _group(new)
 
 
 def children_alone(decisions: Iterable[AllocationDecision], since: datetime) -> Group:

@@ -15,7 +15,6 @@ from schemas.ingress import EscalationAck, HazardWarning
 from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
 from schemas.sequenced import SequencedEvent
-from schemas.types import Need
 from services.allocator.domain import AllocatorConfig, RegionState, step
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.decide import decide
@@ -24,7 +23,7 @@ from services.escalator.domain.evolve import fold
 from services.escalator.domain.facts import AckReceived, Fact, HazardReceived, Observed
 from services.escalator.domain.routing import Routing
 from services.escalator.domain.state import RegionEscalations
-from services.escalator.picture import children_alone, medical_placed, picture_of, transport_needs
+from services.escalator.picture import children_alone, medical_placed, picture_of
 
 
 @dataclass
@@ -34,7 +33,7 @@ class RegionFold:
     allocator: RegionState
     escalations: RegionEscalations
     decided: list[AllocationDecision] = field(default_factory=list)
-    needs_of: dict[str, frozenset[Need]] = field(default_factory=dict)
+    medical_counted: set[str] = field(default_factory=set)  # households holding a place
 
     @classmethod
     def empty(cls, region: str) -> "RegionFold":
@@ -69,7 +68,6 @@ class Folds:
             self._partition[region] = partition
         state.allocator, decisions = step(state.allocator, event, self.allocator_config)
         state.decided.extend(decisions)
-        state.needs_of.update(transport_needs(decisions))
         fact = self._fact(state, event)
         if fact is None:
             return []
@@ -81,13 +79,14 @@ class Folds:
         at: datetime = event.sequenced_at
         match event.payload:
             case RegionTick():
-                reserved = state.allocator.reservations
-                state.needs_of = {k: v for k, v in state.needs_of.items() if k in reserved}
-                picture = picture_of(state.allocator, state.needs_of, at, self.config.stale_after)
+                picture = picture_of(state.allocator, at, self.config.stale_after)
                 decided, state.decided = state.decided, []
+                medical = medical_placed(decided, at, state.medical_counted)
+                reserved = state.allocator.reservations
+                state.medical_counted &= set(reserved)  # released or ended: may count again
                 return Observed(
                     at, event.event_id, picture,
-                    medical_placed=medical_placed(decided, at),
+                    medical_placed=medical,
                     children_alone=children_alone(decided, at),
                 )  # fmt: skip
             case HazardWarning() as warning:

@@ -49,7 +49,6 @@ from services.escalator.picture import (
     children_alone,
     medical_placed,
     picture_of,
-    transport_needs,
 )
 from services.registry.partners import DEFAULT_PATH, PartnerRegistry, load_secrets
 from tests.escalator_support import (
@@ -620,17 +619,19 @@ def test_picture_of_an_allocator_region() -> None:
         tick(a.R, a.at(10), 1),
     ]
     state, decisions = replay(events)
-    needs_of = transport_needs(decisions)
-    picture = picture_of(state, needs_of, a.at(11), timedelta(hours=24))
+    picture = picture_of(state, a.at(11), timedelta(hours=24))
     assert picture.waiting == group(
         2, 7, {Need.MOBILITY: 1, Need.UNACCOMPANIED_CHILDREN: 1}, a.at(5)
     )
-    assert picture.transport == group(2, 7, {Need.MEDICAL: 1}, a.at(10))  # no vehicle yet
+    # no vehicle yet; they have waited since the alert
+    assert picture.transport == group(2, 7, {Need.MEDICAL: 1}, a.at(5))
     assert (picture.places, picture.places_used) == (20, 1 + 7 + 5)
     assert picture.stale_shelters == ()
-    later = picture_of(state, needs_of, a.at(25 * 60), timedelta(hours=24))
+    later = picture_of(state, a.at(25 * 60), timedelta(hours=24))
     assert later.stale_shelters == ("s1",)
-    assert medical_placed(decisions, a.at(10)) == group(1, 4, {Need.MEDICAL: 1}, a.at(10))
+    counted: set[str] = set()
+    assert medical_placed(decisions, a.at(10), counted) == group(1, 4, {Need.MEDICAL: 1}, a.at(10))
+    assert medical_placed(decisions, a.at(10), counted).empty  # the same household, once
     assert children_alone(decisions, a.at(10)) == group(
         1, 2, {Need.UNACCOMPANIED_CHILDREN: 1}, a.at(10)
     )
@@ -638,7 +639,7 @@ def test_picture_of_an_allocator_region() -> None:
     run = Run()
     fact = Observed(
         a.at(10), "tick:HT01:1", picture,
-        medical_placed=medical_placed(decisions, a.at(10)),
+        medical_placed=medical_placed(decisions, a.at(10), set()),
         children_alone=children_alone(decisions, a.at(10)),
     )  # fmt: skip
     assert [e.key for e in changed(run(fact))] == [TRANSPORT, WAITING, PROTECTION_NOTICE]
@@ -647,8 +648,8 @@ def test_picture_of_an_allocator_region() -> None:
     decision_id = next(d.decision_id for d in decisions if placed in d.placements)
     arrived = a.feedback(FeedbackKind.ARRIVED, placed, 30, decision_id=decision_id)
     state, _ = replay([arrived], state=state)
-    picture = picture_of(state, needs_of, a.at(31), timedelta(hours=24))
-    assert picture.transport == group(1, 3, {}, a.at(10))
+    picture = picture_of(state, a.at(31), timedelta(hours=24))
+    assert picture.transport == group(1, 3, {}, a.at(5))
 
 
 def test_children_placed_from_the_waitlist_are_not_counted_again() -> None:
