@@ -56,7 +56,7 @@ async def handle(value: bytes | None, headers: Any, partition: int, offset: int)
         log.info("redelivered", region=region, event_id=region_event.event_id)
         return
     encoded_decisions = [(d, encode_decision(d)) for d in outcome.decisions]
-    states.apply(state, outcome.delta, [(d.decision_id, raw) for d, raw in encoded_decisions])
+    states.apply(state, outcome.events, [(d.decision_id, raw) for d, raw in encoded_decisions])
     states.mark(partition, offset)
     for decision, encoded in encoded_decisions:
         await decisions.send(key=region.encode(), value=encoded)

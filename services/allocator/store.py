@@ -1,8 +1,10 @@
 """Region states kept in a changelog-backed faust table, one key per entity.
 
-Keys are ``<region>|<kind>|<id>`` (entities of :mod:`.entities`),
-``<region>|decision|<decision_id>`` (the encoded decisions, re-emitted when a processed event is
-delivered again) and ``<region>|journal``.
+The domain's events (:mod:`.domain.events`) become table writes here: the entities they write
+and the keys they delete (:func:`~services.allocator.domain.evolve.writes`), and the recorded
+decisions of the processed event ids they forget. Keys are ``<region>|<kind>|<id>`` (entities
+of :mod:`.entities`), ``<region>|decision|<decision_id>`` (the encoded decisions, re-emitted
+when a processed event is delivered again) and ``<region>|journal``.
 
 The writes of one event reach the changelog as several messages, and a worker killed in between
 leaves a prefix of them. So each event first writes its whole change, decisions included, as
@@ -34,7 +36,9 @@ from services.allocator.domain.entities import (
     Vehicle,
     WaitEntry,
 )
-from services.allocator.domain.state import RegionState, StateDelta, evolve
+from services.allocator.domain.events import DomainEvent, ProcessedForgotten
+from services.allocator.domain.evolve import writes
+from services.allocator.domain.state import RegionState
 from services.kafka_access import connect
 
 DECISION = "decision"
@@ -106,15 +110,21 @@ class RegionStates:
         return found
 
     def apply(
-        self, state: RegionState, delta: StateDelta, decisions: list[tuple[str, bytes]]
+        self,
+        state: RegionState,
+        events: tuple[DomainEvent, ...],
+        decisions: list[tuple[str, bytes]],
     ) -> RegionState:
-        """Journal the event's change, then write it key by key."""
+        """Journal the change the events make, then write it key by key."""
         region = state.region_pcode
-        forgotten = []
-        for key in delta.deletes:
-            if kind_of(key) == "processed":
-                processed = state.processed.get(key.split(SEP, 1)[1])
-                forgotten += list(processed.decision_ids) if processed else []
+        delta = writes(events)
+        gone = sorted(
+            (p.key, p.decision_ids)
+            for e in events
+            if isinstance(e, ProcessedForgotten)
+            for p in e.processed
+        )
+        forgotten = [d for _, ids in gone for d in ids]
         change: Change = {
             "upserts": [[e.key, entity_to_json(e).decode()] for e in delta.upserts],
             "deletes": list(delta.deletes) + [f"{DECISION}{SEP}{d}" for d in forgotten],
@@ -122,7 +132,7 @@ class RegionStates:
         }
         self.table[_key(region, JOURNAL)] = orjson.dumps(change)
         self._write(region, change)
-        new = evolve(state, delta)
+        new = state.apply(delta)
         self.cache[region] = new
         return new
 

@@ -19,8 +19,9 @@ from services.allocator.domain import (
     StateDelta,
     decide,
     evolve,
+    writes,
 )
-from services.allocator.domain.entities import Clock
+from services.allocator.domain.events import ClockAdvanced
 from services.allocator.store import entity_from_json, entity_to_json
 from services.audit.replay import EPOCH, sequenced, tick
 from tests.strategies import (
@@ -164,11 +165,11 @@ def run(
             state = _stored(state)
         outcome = decide(state, event, config)
         if event in seen:
-            assert outcome.duplicate and not outcome.decisions and outcome.delta.empty
+            assert outcome.duplicate and not outcome.decisions and not outcome.events
             continue
         seen.append(event)
         before = state
-        state = evolve(state, outcome.delta)
+        state = evolve(state, outcome.events)
         if event.event_id.startswith("tick"):
             ticks += 1
         if event.event_id.startswith("alert"):
@@ -182,7 +183,7 @@ def run(
             ever_placed,
             ever_released,
         )
-        _check_rebuild(state, outcome.delta.upserts)
+        _check_rebuild(state, writes(outcome.events).upserts)
         _check_waitlist_skipped_only_when_it_cannot_matter(before, event, config, outcome)
         for d in outcome.decisions:
             placed.extend((d.decision_id, p) for p in d.placements)
@@ -271,15 +272,15 @@ def _check_waitlist_skipped_only_when_it_cannot_matter(
     exactly what serving the waitlist too would have decided."""
     if not event.event_id.startswith("tick") or before.clock is None:
         return
-    forced = evolve(
-        before, StateDelta(upserts=(before.clock.model_copy(update={"served_epoch": -2}),))
+    forced = before.apply(
+        StateDelta(upserts=(before.clock.model_copy(update={"served_epoch": -2}),))
     )
     full = decide(forced, event, config)
     assert full.decisions == outcome.decisions
-    assert [e for e in full.delta.upserts if not isinstance(e, Clock)] == [
-        e for e in outcome.delta.upserts if not isinstance(e, Clock)
+    assert [e for e in full.events if not isinstance(e, ClockAdvanced)] == [
+        e for e in outcome.events if not isinstance(e, ClockAdvanced)
     ]
-    assert full.delta.deletes == outcome.delta.deletes
+    assert writes(full.events).deletes == writes(outcome.events).deletes
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -397,7 +397,7 @@ def test_a_redelivered_event_decides_nothing_and_changes_nothing() -> None:
     state, decisions = step(state, sealing, config)
     assert len(decisions) == 1
     again = decide(state, sealing, config)
-    assert again.duplicate and again.decisions == () and again.delta.empty
+    assert again.duplicate and again.decisions == () and again.events == ()
     assert state.processed[sealing.event_id].decision_ids == (decisions[0].decision_id,)
 
 

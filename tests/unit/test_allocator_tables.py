@@ -48,7 +48,7 @@ def test_any_cut_of_an_events_writes_rebuilds_to_before_or_after() -> None:
         before = state.entities()
         outcome = decide(state, event, config)
         after_state = states.apply(
-            state, outcome.delta, [(d.decision_id, encode_decision(d)) for d in outcome.decisions]
+            state, outcome.events, [(d.decision_id, encode_decision(d)) for d in outcome.decisions]
         )
         written = table.log[len(before_log) :]
         for cut in range(len(written) + 1):
@@ -77,6 +77,6 @@ def test_rebuilt_state_decides_like_the_uninterrupted_one() -> None:
         reference = decide(live.get("HT01"), event, config)
         assert outcome.decisions == reference.decisions
         live.apply(
-            live.get("HT01"), reference.delta,
+            live.get("HT01"), reference.events,
             [(d.decision_id, encode_decision(d)) for d in reference.decisions],
         )  # fmt: skip

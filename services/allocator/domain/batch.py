@@ -9,12 +9,13 @@ from schemas.outputs import AllocationDecision, Placement, Waitlisted
 from schemas.types import NEED_SERVICE, Need, Service
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.domain.decisions import decision
-from services.allocator.domain.entities import (
-    Entity,
-    Reservation,
-    Vehicle,
-    WaitEntry,
-    household_id,
+from services.allocator.domain.entities import Reservation, Vehicle, WaitEntry, household_id
+from services.allocator.domain.events import (
+    BatchSealed,
+    DomainEvent,
+    HouseholdWaitlisted,
+    PlacesReserved,
+    VehicleDispatched,
 )
 from services.allocator.domain.reasons import Reasons
 from services.allocator.domain.state import RegionState
@@ -71,8 +72,7 @@ def _members(state: RegionState, waitlist: bool) -> Iterator[Member]:
 @dataclass(frozen=True)
 class Sealed:
     decisions: tuple[AllocationDecision, ...]
-    upserts: tuple[Entity, ...]
-    deletes: tuple[str, ...]
+    events: tuple[DomainEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,11 @@ def seal(
     """
     members = list(_members(state, waitlist))
     if not members:
-        return Sealed((), (), ())
+        return Sealed((), ())
     placed = place(state, members, now, config)
     decisions = _decisions(state, members, placed.placements, placed.waiting, now, cause_id)
-    upserts, deletes = hold(state, members, placed, decisions, now)
-    deletes = [*(f"pending|{a}" for a in sorted(state.pending)), *deletes]
-    return Sealed(decisions, tuple(upserts), tuple(deletes))
+    sealed = [BatchSealed(tuple(sorted(state.pending)))] if state.pending else []
+    return Sealed(decisions, (*sealed, *hold(state, members, placed, decisions, now)))
 
 
 def place(
@@ -163,53 +162,48 @@ def hold(
     placed: Placed,
     decisions: tuple[AllocationDecision, ...],
     now: datetime,
-) -> tuple[list[Entity], list[str]]:
-    """The entities a batch changes: reservations of the placed (who leave the waitlist),
-    waitlist entries of the others (rewritten when their reason changed), busy vehicles."""
+) -> list[DomainEvent]:
+    """What a batch changes: vehicles dispatched, places reserved for the placed (who leave the
+    waitlist), the others waitlisted (again only when their reason changed)."""
     decided = {
         household_id(p.alert_id, p.household_index): d.decision_id
         for d in decisions
         for p in d.placements
     }
-    upserts: list[Entity] = [*placed.vehicles]
-    deletes: list[str] = []
+    events: list[DomainEvent] = [VehicleDispatched(v) for v in placed.vehicles]
     for m in members:
         if m.ident in placed.placements:
             p = placed.placements[m.ident]
-            upserts.append(
-                Reservation(
-                    alert_id=m.alert_id,
-                    household_index=m.index,
-                    shelter_id=p.shelter_id,
-                    persons=p.persons,
-                    lat=m.lat,
-                    lon=m.lon,
-                    household=m.household,
-                    since=m.since,
-                    vehicle_id=p.vehicle_id,
-                    decision_id=decided[m.ident],
-                    reserved_at=now,
-                    reserved_until=p.reserved_until,
-                )
+            reservation = Reservation(
+                alert_id=m.alert_id,
+                household_index=m.index,
+                shelter_id=p.shelter_id,
+                persons=p.persons,
+                lat=m.lat,
+                lon=m.lon,
+                household=m.household,
+                since=m.since,
+                vehicle_id=p.vehicle_id,
+                decision_id=decided[m.ident],
+                reserved_at=now,
+                reserved_until=p.reserved_until,
             )
-            if m.ident in state.waitlist:
-                deletes.append(f"waitlist|{m.ident}")
+            events.append(PlacesReserved(reservation, from_waitlist=m.ident in state.waitlist))
         else:
             reason = placed.waiting[m.ident].reason
             old = state.waitlist.get(m.ident)
             if old is None or old.reason != reason:
-                upserts.append(
-                    WaitEntry(
-                        alert_id=m.alert_id,
-                        household_index=m.index,
-                        lat=m.lat,
-                        lon=m.lon,
-                        household=m.household,
-                        since=m.since,
-                        reason=reason,
-                    )
+                entry = WaitEntry(
+                    alert_id=m.alert_id,
+                    household_index=m.index,
+                    lat=m.lat,
+                    lon=m.lon,
+                    household=m.household,
+                    since=m.since,
+                    reason=reason,
                 )
-    return upserts, deletes
+                events.append(HouseholdWaitlisted(entry))
+    return events
 
 
 def _rider(m: Member, option: Option, state: RegionState) -> Rider:

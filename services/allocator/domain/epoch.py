@@ -1,22 +1,19 @@
 """Whether an event's changes may let a waitlisted household fit where it did not."""
 
-from collections.abc import Iterable, Mapping
-
 from schemas.types import Service
 from services.allocator.domain.entities import SEP, Entity, Reservation, Shelter
-from services.allocator.domain.state import RegionState, places_available
+from services.allocator.domain.state import RegionState, StateDelta, places_available
 
 
-def places_appeared(
-    state: RegionState, upserts: Mapping[str, Entity], deletes: Iterable[str]
-) -> bool:
+def places_appeared(state: RegionState, delta: StateDelta) -> bool:
     """Whether the changes may let a household fit where it did not: a shelter offering more
     places (reported, or reservations deleted), or one that appeared, moved, changed services or
     closed (the last two change why waitlisted households wait, so the waitlist is served again).
     """
+    upserts: dict[str, Entity] = {e.key: e for e in delta.upserts}
     touched: set[str] = set()
     freed: dict[str, int] = {}
-    for key in deletes:
+    for key in delta.deletes:
         kind, ident = key.split(SEP, 1)
         if kind == Reservation.kind and ident in state.reservations:
             r = state.reservations[ident]

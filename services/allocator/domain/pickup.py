@@ -13,7 +13,8 @@ from schemas.types import Need
 from services.allocator.domain.batch import priority_class
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.domain.decisions import decision
-from services.allocator.domain.entities import Entity, Reservation
+from services.allocator.domain.entities import Reservation
+from services.allocator.domain.events import DomainEvent, RideAssigned, VehicleDispatched
 from services.allocator.domain.state import RegionState
 from services.allocator.domain.transport import Rider, dispatch
 from services.geo import haversine_km_coords
@@ -32,9 +33,9 @@ def _waiting(state: RegionState) -> list[Reservation]:
 
 def pick_up(
     state: RegionState, now: datetime, cause_id: str, config: AllocatorConfig
-) -> tuple[AllocationDecision | None, tuple[Entity, ...]]:
+) -> tuple[AllocationDecision | None, tuple[DomainEvent, ...]]:
     """The decision naming each household's vehicle (None when no vehicle carries any), and
-    the reservations and vehicles it changes."""
+    its events: the vehicles dispatched, then the rides assigned."""
     waiting = _waiting(state)
     if not waiting:
         return None, ()
@@ -55,7 +56,7 @@ def pick_up(
     rides, vehicles = dispatch(riders, state.vehicles, now)
     if not rides:
         return None, ()
-    upserts: list[Entity] = [*vehicles]
+    events: list[DomainEvent] = [VehicleDispatched(v) for v in vehicles]
     placements: list[Placement] = []
     for r in waiting:
         ride = rides.get(r.ident)
@@ -82,5 +83,5 @@ def pick_up(
     for r in waiting:
         if r.ident in rides:
             update = {"vehicle_id": rides[r.ident].vehicle_id, "decision_id": made.decision_id}
-            upserts.append(r.model_copy(update=update))
-    return made, tuple(upserts)
+            events.append(RideAssigned(r.model_copy(update=update)))
+    return made, tuple(events)

@@ -16,8 +16,10 @@ from schemas.types import ReleaseReason
 from services.allocator.domain.batch import Member, hold, place
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.domain.decisions import decision
-from services.allocator.domain.entities import Entity, Reservation, Shelter
-from services.allocator.domain.state import RegionState, StateDelta, evolve
+from services.allocator.domain.entities import Reservation, Shelter
+from services.allocator.domain.events import DomainEvent, ReservationReleased
+from services.allocator.domain.evolve import evolve
+from services.allocator.domain.state import RegionState
 
 
 def _room(shelter: Shelter) -> tuple[int, ReleaseReason] | None:
@@ -57,19 +59,19 @@ def _overbooked(state: RegionState, shelter: Shelter, room: int) -> list[Reserva
 
 def release(
     state: RegionState, shelter_id: str, now: datetime, cause_id: str, config: AllocatorConfig
-) -> tuple[AllocationDecision | None, tuple[str, ...], tuple[Entity, ...]]:
-    """The decision (None when the shelter holds what it reserved), the keys of the released
-    reservations, and the entities written for their households."""
+) -> tuple[AllocationDecision | None, tuple[DomainEvent, ...]]:
+    """The decision (None when the shelter holds what it reserved), and its events: the
+    reservations released (with the reason), then where each household went."""
     shelter = state.shelters.get(shelter_id)
     found = None if shelter is None else _room(shelter)
     if shelter is None or found is None:
-        return None, (), ()
+        return None, ()
     room, reason = found
     going = _overbooked(state, shelter, room)
     if not going:
-        return None, (), ()
-    keys = tuple(r.key for r in going)
-    rest = evolve(state, StateDelta(deletes=keys))
+        return None, ()
+    released_events = tuple(ReservationReleased(r, reason) for r in going)
+    rest = evolve(state, released_events)
     members = [
         Member(r.alert_id, r.household_index, r.lat, r.lon, r.household, r.since, False)
         for r in sorted(going, key=lambda r: (r.alert_id, r.household_index))
@@ -94,5 +96,4 @@ def release(
         tuple(placed.waiting[m.ident] for m in members if m.ident in placed.waiting),
         released,
     )
-    upserts, _ = hold(rest, members, placed, (made,), now)
-    return made, keys, tuple(upserts)
+    return made, (*released_events, *hold(rest, members, placed, (made,), now))

@@ -1,8 +1,8 @@
 """A region's allocator state: the set of its entities, plus indexes derived from them.
 
 The state is rebuilt from its entities alone (:meth:`RegionState.from_entities`) and changed only
-by a :class:`StateDelta` (:func:`evolve`), which lists the entities to upsert and the keys to
-delete, so the agent writes exactly those keys (``<region>|<key>``) to its table.
+by a :class:`StateDelta` (:meth:`RegionState.apply`), the entities to upsert and the keys to
+delete that the domain's events write (:mod:`.evolve`); the store writes exactly those keys.
 """
 
 from collections.abc import Iterable, Mapping
@@ -62,7 +62,7 @@ class RegionState:
     waitlist: PMap[WaitEntry] = field(default_factory=PMap)
     pending: PMap[PendingAlert] = field(default_factory=PMap)
     processed: PMap[Processed] = field(default_factory=PMap)
-    # derived indexes, rebuilt by from_entities and kept up to date by evolve
+    # derived indexes, rebuilt by from_entities and kept up to date by apply
     held: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     grid: Grid = field(default_factory=Grid, compare=False, repr=False)
     spare: Grid = field(default_factory=lambda: Grid(weights={}), compare=False, repr=False)
@@ -75,7 +75,11 @@ class RegionState:
 
     @classmethod
     def from_entities(cls, region_pcode: str, entities: Iterable[Entity]) -> "RegionState":
-        return evolve(cls(region_pcode), StateDelta(upserts=tuple(entities)))
+        return cls(region_pcode).apply(StateDelta(upserts=tuple(entities)))
+
+    def apply(self, delta: StateDelta) -> "RegionState":
+        """The state after ``delta``: deletes first, then upserts. This one is unchanged."""
+        return _apply(self, delta)
 
     def entities(self) -> tuple[Entity, ...]:
         """Every entity, ordered by key."""
@@ -103,8 +107,7 @@ def _expiry(reservation: Reservation) -> datetime | None:
     return reservation.reserved_until if reservation.arrived_at is None else None
 
 
-def evolve(state: RegionState, delta: StateDelta) -> RegionState:
-    """The state after ``delta``: deletes first, then upserts. ``state`` is left unchanged."""
+def _apply(state: RegionState, delta: StateDelta) -> RegionState:
     if delta.empty:
         return state
     puts: dict[str, dict[str, Entity]] = {}
