@@ -260,12 +260,12 @@ class KafkaNode:
         """Start the node unless it runs. Returns True when this call started it."""
         if self.pid() is not None:
             return False
-        for port in (self.port, self.controller_port, self.partner_port):
+        self.ensure_jars()  # first: without Maven or Java nothing else matters
+        for port, setting in ((self.port, "CORRIDOR_KAFKA_PORT"),
+                              (self.controller_port, "CORRIDOR_KAFKA_CONTROLLER_PORT"),
+                              (self.partner_port, "CORRIDOR_KAFKA_PARTNER_PORT")):  # fmt: skip
             if process.port_open("127.0.0.1", port):
-                raise StackError(
-                    f"port {port} is taken by another process: set CORRIDOR_KAFKA_PORT"
-                )
-        self.ensure_jars()
+                raise StackError(f"port {port} is taken by another process: set {setting}")
         self.write_config()
         self.format_storage()
         pid = process.spawn(

@@ -95,6 +95,7 @@ def test_missing_maven_or_java_is_one_clear_line(tmp_path) -> None:
         "CORRIDOR_JAR_CACHE": str(tmp_path / "jars"),
         "CORRIDOR_KAFKA_PORT": str(process.free_port()),
         "CORRIDOR_KAFKA_CONTROLLER_PORT": str(process.free_port()),
+        "CORRIDOR_KAFKA_PARTNER_PORT": str(process.free_port()),
     }
     result = corridor("up", env=env)
     assert result.returncode == 1
