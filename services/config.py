@@ -92,7 +92,11 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=3600, description="Seconds between RegionTicks in every region log."
     )
     session_timeout: float = Field(
-        default=60.0, ge=6, description="Seconds before a silent worker's partitions move on."
+        default=10.0,
+        ge=6,
+        description="Seconds before a silent worker's partitions move on: a worker restarted"
+        " after a crash waits this long for its dead predecessor's session (faust heartbeats"
+        " every third of it, at most every 3 s).",
     )
     ledger_batch: int = Field(
         default=2000,

@@ -13,9 +13,19 @@ from services.kafka_access import faust_credentials
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kafka)
 
+# faust's defaults: 4096, None (aiokafka: 500), 0, 16 KiB.
+THROUGHPUT: dict[str, Any] = {
+    "stream_buffer_maxsize": 16384,
+    "broker_max_poll_records": 2000,
+    "producer_linger": 0.005,
+    "producer_max_batch_size": 256 * 1024,
+}
 
-def make_app(service: str, settings: Settings) -> faust.App:
-    """A faust App for one processor; its id (and so its consumer group) carries the namespace."""
+
+def make_app(service: str, settings: Settings, *, principal: str | None = None) -> faust.App:
+    """A faust App for one processor; its id (and so its consumer group) carries the namespace.
+    It connects as the principal named like the service unless told otherwise (a bench tool
+    runs as the bench's admin)."""
     namespace = settings.topic_namespace
     app_id = processor_id(service, namespace)
     datadir = settings.state_dir / "faust" / app_id
@@ -32,9 +42,15 @@ def make_app(service: str, settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_acks=-1,
+        # Crash safety: faust drains the producer buffer before it commits (docs/architecture.md
+        # "Crash safety of the allocator"); kept on.
         stream_wait_empty=True,
+        # Throughput (docs/architecture.md "Throughput", measured with `corridor bench allocator`):
+        # bigger polls and stream buffers, producer batches that fill for a few ms.
+        **THROUGHPUT,
         broker_session_timeout=settings.session_timeout,
-        broker_credentials=faust_credentials(settings, service),
+        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+        broker_credentials=faust_credentials(settings, principal or service),
     )
 
 

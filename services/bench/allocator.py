@@ -1,4 +1,5 @@
-"""`corridor bench allocator`: the allocator processor against a raw consume→produce loop.
+"""`corridor bench allocator`: the allocator processor against a raw consume→produce loop and
+a trivial faust agent (consume → send), with faust's default settings and with Corridor's.
 
 Both run as worker processes on the same broker in the same run and get the same input:
 * throughput — a backlog of region events (shelters, vehicles, alerts, ticks of several
@@ -34,6 +35,9 @@ from services.config import PROJECT_ROOT, Settings
 from services.stack import topics
 from services.stack.local import prepare
 
+FAUST_FLAVOURS = ("default", "corridor")  # services/bench/faustloop.py
+LOOP_BACKLOG = 8  # times the allocator's backlog that the raw loop and the faust agents copy
+
 
 @dataclass
 class Result:
@@ -46,7 +50,7 @@ class Result:
         p50 = percentile(self.latencies, 0.50) * 1000
         p99 = percentile(self.latencies, 0.99) * 1000
         rate = self.items / self.seconds if self.seconds else float("nan")
-        return (f"{self.name:<28} {rate:>12,.0f} {unit:<14} p50 {p50:>7.1f} ms"
+        return (f"{self.name:<32} {rate:>12,.0f} {unit:<14} p50 {p50:>7.1f} ms"
                 f"   p99 {p99:>7.1f} ms   ({len(self.latencies)} samples)")  # fmt: skip
 
 
@@ -120,6 +124,9 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
         len(e.payload.households) for e in events if isinstance(e.payload, DisplacementAlert)
     )
     backlog = _messages(events)
+    # the loops copy messages in a few ms: they get the backlog several times over, so that
+    # their rate is not the start of a stream (same messages; they do not read them)
+    loop_backlog = backlog * LOOP_BACKLOG
     setup, paced = _paced("HT09", pairs)
     paced_messages = (_messages(setup), _messages(paced))
 
@@ -135,14 +142,31 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
            "CORRIDOR_STATE_DIR": home, "CORRIDOR_LOG_LEVEL": "WARNING"}  # fmt: skip
     results = []
 
+    faust_plans = [topics.TopicPlan(f"{namespace}.faust-{f}.{d}", REGION_PARTITIONS, None, "delete")
+                   for f in FAUST_FLAVOURS for d in ("in", "out")]  # fmt: skip
+    await topics.ensure_topics(settings.bootstrap_servers, faust_plans)
     raw_in, raw_out = f"{namespace}.raw.in", f"{namespace}.raw.out"
     argv = [sys.executable, "-m", "services.bench.rawloop", settings.bootstrap_servers,
             raw_in, raw_out, f"{namespace}-raw"]  # fmt: skip
     with _process(argv, env, f"{home}/rawloop.log"):
         await produce(settings.bootstrap_servers, raw_in, [(b"warm", b"up")])
-        raw = await _run(settings, raw_in, raw_out, backlog, len(backlog), len(backlog),
-                         paced_messages, rate, "raw aiokafka loop", counts=False)  # fmt: skip
+        n = len(loop_backlog)
+        raw = await _run(settings, raw_in, raw_out, loop_backlog, n, n, paced_messages, rate,
+                         "raw aiokafka loop", counts=False)  # fmt: skip
         results.append(raw)
+
+    for flavour in FAUST_FLAVOURS:  # a trivial faust agent, as the bench's admin principal
+        f_in, f_out = f"{namespace}.faust-{flavour}.in", f"{namespace}.faust-{flavour}.out"
+        f_env = {**env, "CORRIDOR_BENCH_FAUST": flavour, "CORRIDOR_BENCH_SOURCE": f_in,
+                 "CORRIDOR_BENCH_SINK": f_out}  # fmt: skip
+        argv = [sys.executable, "-m", "services.bench.faustloop", "worker", "-l", "warn"]
+        with _process(argv, f_env, f"{home}/faust-{flavour}.log"):
+            await produce(settings.bootstrap_servers, f_in, [(b"warm", b"up")])
+            name = f"faust agent, {flavour} settings"
+            n = len(loop_backlog)
+            row = await _run(settings, f_in, f_out, loop_backlog, n, n, paced_messages, rate,
+                             name, counts=False)  # fmt: skip
+            results.append(row)
 
     source = topic_name(REGION_EVENTS, namespace)
     sink = topic_name(ALLOCATION_DECISIONS, namespace)
@@ -162,14 +186,25 @@ def report(settings: Settings, *, quality: bool) -> str:
 
     started = time.perf_counter()
     results = asyncio.run(compare(settings))
-    raw, alloc = results
+    raw, default, corridor, alloc = results
+    alloc_events = raw.items // LOOP_BACKLOG
+
+    def rate(r: Result) -> float:
+        return r.items / r.seconds
+
     lines = [
-        f"broker {settings.bootstrap_servers}; throughput on a backlog, latency paced at 20/s",
+        f"broker {settings.bootstrap_servers}; throughput on a backlog of {alloc_events:,} region"
+        f" events ({raw.items:,} messages for the loops), latency paced at 20/s",
         raw.row("messages/s"),
+        default.row("messages/s"),
+        corridor.row("messages/s"),
         alloc.row("households/s"),
-        f"allocator throughput is {alloc.items / alloc.seconds / (raw.items / raw.seconds):.1%}"
-        " of the raw loop's message rate (households vs messages; one region event carries"
-        " 0-4 households)",
+        f"faust agent: default settings {rate(default) / rate(raw):.1%}, Corridor's settings"
+        f" {rate(corridor) / rate(raw):.1%} of the raw loop ({rate(corridor) / rate(default):.2f}x"
+        " default)",
+        f"allocator throughput is {rate(alloc) / rate(raw):.1%} of the raw loop's message rate and"
+        f" {rate(alloc) / rate(corridor):.1%} of the Corridor-settings agent's (households vs"
+        " messages; one region event carries 0-4 households)",
     ]
     cost = bench_decision_cost(shelters=10_000, households=2_000, seed=0)
     lines.append(f"core decision cost with 10,000 shelters in a region: {cost}")

@@ -1,0 +1,49 @@
+"""Fast recovery (issue 10): a worker restarted after a SIGKILL decides again, with the session
+timeout a deployment gets by default (Settings.session_timeout), not the tests' shorter one.
+
+No wall-clock threshold here: the test checks that decisions resume and equal the core's; it
+prints how long the restarted worker took (docs/architecture.md "Throughput" quotes a run).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from schemas.catalogue import topic_name
+from services.stack.local import prepare
+from tests.integration.reader import TopicReader
+from tests.integration.test_allocator import WORKLOAD, emitted, expected_decisions, produce
+from tests.integration.workers import worker, worker_env
+
+
+@pytest.mark.timeout(300)
+async def test_an_allocator_restarted_after_sigkill_decides_again(
+    kafka_bootstrap, namespace, tmp_path
+) -> None:
+    await prepare(kafka_bootstrap, namespace)
+    env = worker_env(kafka_bootstrap, namespace, tmp_path / "state")
+    del env["CORRIDOR_SESSION_TIMEOUT"]  # the default, as deployed
+    region_topic = topic_name("region.events.v1", namespace)
+    decisions_topic = topic_name("allocation.decisions.v1", namespace)
+    events = WORKLOAD.events()
+    expected = expected_decisions(events)
+    half = len(events) // 2
+    async with TopicReader(kafka_bootstrap, [decisions_topic]) as reader:
+        with worker("allocator", env, tmp_path / "allocator-1.log") as first:
+            await produce(kafka_bootstrap, region_topic, events[:half])
+            await reader.read_until(lambda rs: len(rs) >= 5, within=120)
+            first.send_signal(signal.SIGKILL)  # no goodbye: the group keeps its session
+            first.wait(30)
+        decided = len(emitted(await reader.linger(1)))
+        with worker("allocator", env, tmp_path / "allocator-2.log"):
+            restarted = time.monotonic()
+            await produce(kafka_bootstrap, region_topic, events[half:])
+            await reader.read_until(lambda rs: len(emitted(rs)) > decided, within=180)
+            resumed = time.monotonic() - restarted
+            await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=180)
+            await reader.linger(2)
+    print(f"\nrestarted allocator decided again {resumed:.1f} s after its start")
+    assert emitted(reader.records) == expected
