@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         " after a crash waits this long for its dead predecessor's session (faust heartbeats"
         " every third of it, at most every 3 s).",
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        description="Kafka static membership: a name for this worker, stable across its"
+        " restarts and unique among the workers of one processor. A worker restarted under the"
+        " same name takes its partitions back at once, without waiting out the session.",
+    )
     ledger_batch: int = Field(
         default=2000,
         ge=1,

@@ -50,6 +50,7 @@ def make_app(service: str, settings: Settings, *, principal: str | None = None) 
         **THROUGHPUT,
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+        consumer_group_instance_id=settings.group_instance_id,
         broker_credentials=faust_credentials(settings, principal or service),
     )
 

@@ -1,5 +1,6 @@
 """Fast recovery (issue 10): a worker restarted after a SIGKILL decides again, with the session
-timeout a deployment gets by default (Settings.session_timeout), not the tests' shorter one.
+timeout a deployment gets by default (Settings.session_timeout), not the tests' shorter one, and
+with static membership (Settings.group_instance_id).
 
 No wall-clock threshold here: the test checks that decisions resume and equal the core's; it
 prints how long the restarted worker took (docs/architecture.md "Throughput" quotes a run).
@@ -20,12 +21,15 @@ from tests.integration.workers import worker, worker_env
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("static", [False, True], ids=["session", "static-membership"])
 async def test_an_allocator_restarted_after_sigkill_decides_again(
-    kafka_bootstrap, namespace, tmp_path
+    kafka_bootstrap, namespace, tmp_path, static
 ) -> None:
     await prepare(kafka_bootstrap, namespace)
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state")
     del env["CORRIDOR_SESSION_TIMEOUT"]  # the default, as deployed
+    if static:  # the restarted worker comes back under its predecessor's name
+        env["CORRIDOR_GROUP_INSTANCE_ID"] = "allocator-0"
     region_topic = topic_name("region.events.v1", namespace)
     decisions_topic = topic_name("allocation.decisions.v1", namespace)
     events = WORKLOAD.events()
@@ -45,5 +49,6 @@ async def test_an_allocator_restarted_after_sigkill_decides_again(
             resumed = time.monotonic() - restarted
             await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=180)
             await reader.linger(2)
-    print(f"\nrestarted allocator decided again {resumed:.1f} s after its start")
+    membership = "static membership" if static else "session timeout"
+    print(f"\nrestarted allocator ({membership}) decided again {resumed:.1f} s after its start")
     assert emitted(reader.records) == expected
