@@ -39,6 +39,7 @@ from services.allocator.domain.entities import (
 from services.allocator.domain.events import DomainEvent, ProcessedForgotten
 from services.allocator.domain.evolve import writes
 from services.allocator.domain.state import RegionState
+from services.allocator.upgrade import SHELTER, upgraded
 from services.kafka_access import connect
 
 DECISION = "decision"
@@ -101,13 +102,15 @@ class RegionStates:
 
     def _entities(self, region: str) -> list[Entity]:
         prefix = f"{region}{SEP}".encode()
-        found = []
+        stored = {}
         for raw_key, raw in list(self.table.items()):
             if raw_key.startswith(prefix):
                 key = raw_key[len(prefix) :].decode()
                 if kind_of(key) not in _NOT_ENTITIES:
-                    found.append(entity_from_json(key, raw))
-        return found
+                    stored[key] = raw
+        shelters = {k.split(SEP, 1)[1]: orjson.loads(v) for k, v in stored.items()
+                    if kind_of(k) == SHELTER}  # fmt: skip
+        return [entity_from_json(k, upgraded(kind_of(k), v, shelters)) for k, v in stored.items()]
 
     def apply(
         self,

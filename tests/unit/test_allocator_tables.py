@@ -80,3 +80,36 @@ def test_rebuilt_state_decides_like_the_uninterrupted_one() -> None:
             live.get("HT01"), reference.events,
             [(d.decision_id, encode_decision(d)) for d in reference.decisions],
         )  # fmt: skip
+
+
+def test_a_reservation_stored_by_an_older_corridor_loads() -> None:
+    """Reservations gained household, origin and waiting time; one stored without them loads
+    (size only, at its shelter, since its reservation) instead of crashing the agent."""
+    import orjson
+
+    from services.allocator.store import entity_to_json
+
+    events = Workload(regions=("HT01",), shelters=4, alerts=6, alerts_per_tick=3).events()
+    table = Recording()
+    states = RegionStates(table)
+    config = AllocatorConfig()
+    for event in events:
+        state = states.get("HT01")
+        outcome = decide(state, event, config)
+        states.apply(state, outcome.events, [(d.decision_id, encode_decision(d))
+                                             for d in outcome.decisions])  # fmt: skip
+    reserved = [k for k in table if k.startswith(b"HT01|reservation|")]
+    assert reserved, "the workload reserves places"
+    key = reserved[0]
+    old = orjson.loads(table[key])
+    for field in ("household", "since", "lat", "lon"):
+        old.pop(field)
+    table[key] = orjson.dumps(old)
+    rebuilt = RegionStates(table).get("HT01")
+    ident = key.decode().split("|", 2)[2]
+    reservation = rebuilt.reservations[ident]
+    shelter = rebuilt.shelters[reservation.shelter_id]
+    assert reservation.household.size == reservation.persons and not reservation.household.needs
+    assert (reservation.lat, reservation.lon) == (shelter.lat, shelter.lon)
+    assert reservation.since == reservation.reserved_at
+    assert entity_to_json(reservation) != table[key]  # written back in today's form on change
