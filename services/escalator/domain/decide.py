@@ -195,12 +195,11 @@ def _notify(plan: _Plan, key: Key, found: Group) -> None:
 
 
 def _deadlines(plan: _Plan) -> None:
-    """Unacknowledged at its deadline: chased one level up; a chaser itself climbs."""
+    """Unacknowledged at its deadline: chased one level up; a chaser itself climbs. (An
+    acknowledged escalation has no deadline: every acknowledgement clears it.)"""
     for key in sorted(plan.state.open):
         current = plan.state.open.get(key)
         if current is None or current.deadline is None or current.deadline > plan.at:
-            continue
-        if current.acknowledged:
             continue
         if current.reason == UNACKNOWLEDGED:
             level = higher(current.level)
