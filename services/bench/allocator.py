@@ -211,7 +211,11 @@ def report(settings: Settings, *, quality: bool) -> str:
     if quality:
         from services.bench.quality import compare as quality_compare
         from services.bench.quality import format_table
+        from services.bench.streaming import format_stream, stream_compare
 
+        lines.append("placement quality, one batch (every alert sealed by one tick):")
         lines.append(format_table(quality_compare()))
+        lines.append("placement quality, streaming (a tick after every 1, 20, 200 alerts):")
+        lines.append(format_stream(stream_compare()))
     lines.append(f"(bench took {time.perf_counter() - started:.0f} s)")
     return "\n".join(lines)

@@ -9,7 +9,6 @@ Corridor and it is Corridor's own (Corridor also honours the priority rule, the 
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -21,19 +20,17 @@ from scipy.optimize import (
 )
 from scipy.sparse import csr_array, vstack
 
-from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
-from schemas.types import NEED_SERVICE, GeoPoint
+from schemas.types import NEED_SERVICE
 from services.allocator.domain.config import AllocatorConfig
-from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 from services.bench.decision_cost import bench_decision_cost
+from services.bench.replayed import corridor
 from services.bench.scenarios import Scenario, scenario
 from services.geo import EARTH_RADIUS_KM
 
 RATIOS = (0.5, 0.8, 1.0, 1.5, 3.0)
-REGION = "HT01"
 MIP_SECONDS = 60.0
 """Time limit of the integral reference per ratio (it proves optimality in seconds here)."""
-__all__ = ["RATIOS", "bench_decision_cost", "compare", "format_table"]
+__all__ = ["RATIOS", "bench_decision_cost", "compare", "corridor", "format_table"]
 
 
 def _distances(s: Scenario) -> np.ndarray:
@@ -56,36 +53,6 @@ def _feasible(s: Scenario, km: np.ndarray, max_km: float) -> np.ndarray:
         if required:
             ok[i] &= [required <= site.services for site, _ in s.shelters]
     return ok
-
-
-def corridor(s: Scenario, config: AllocatorConfig) -> tuple[int, float]:
-    """People placed and person-km by Corridor's core: reports, alerts, then one tick."""
-    events = [
-        sequenced(
-            f"report-{site.site_id}",
-            REGION,
-            EPOCH,
-            ShelterCapacityReport(
-                shelter_id=site.site_id,
-                location=GeoPoint(lat=site.lat, lon=site.lon),
-                capacity=PersonsCapacity(persons=cap),
-                occupancy=0,
-                services=site.services,
-                reported_at=EPOCH,
-            ),
-        )
-        for site, cap in s.shelters
-    ]
-    for n, f in enumerate(s.families):
-        at = EPOCH + timedelta(seconds=n + 1)
-        member = Household(size=f.size, children=0, elderly=f.elderly, needs=f.needs)
-        events.append(
-            sequenced(f.ident, REGION, at, alert(GeoPoint(lat=f.lat, lon=f.lon), [member], at))
-        )
-    events.append(tick(REGION, EPOCH + timedelta(hours=1), 1))
-    _, decisions = replay(events, config)
-    placements = [p for d in decisions for p in d.placements]
-    return sum(p.persons for p in placements), sum(p.persons * p.distance_km for p in placements)
 
 
 def naive(s: Scenario, km: np.ndarray, ok: np.ndarray) -> tuple[int, float]:
