@@ -22,6 +22,10 @@ from services.stack import acls, database, process, topics
 from services.stack.credentials import ADMIN
 from services.stack.kafka import KafkaNode
 from services.stack.postgres import PostgresNode
+from tests import TEST_SECRETS
+
+# Every test signs with the fake secrets of tests/fixtures (`corridor up` generates real ones).
+os.environ.setdefault("CORRIDOR_PARTNER_SECRETS_FILE", str(TEST_SECRETS))
 
 
 @pytest.fixture(scope="session")

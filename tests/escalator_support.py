@@ -51,7 +51,8 @@ from services.escalator.domain.rules import (
     WAITING,
 )
 from services.escalator.domain.state import Escalation, Key, RegionEscalations, escalation_id
-from services.registry.partners import DEFAULT_PATH, PartnerRegistry, load_secrets
+from services.registry.partners import PartnerRegistry, load_secrets
+from tests import TEST_SECRETS
 
 R = "HT01"
 T0 = datetime(2024, 3, 1, 6, 0, tzinfo=UTC)
@@ -339,7 +340,7 @@ def digest(messages: Iterable[bytes]) -> str:
 
 def registry_routing() -> RegistryRouting:
     """Routing by the committed partner registry (with the development secrets)."""
-    secrets = load_secrets(DEFAULT_PATH.parent / "dev-secrets.yaml", {})
+    secrets = load_secrets(TEST_SECRETS, {})
     return RegistryRouting(PartnerRegistry.load(None, secrets))
 
 

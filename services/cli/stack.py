@@ -55,6 +55,26 @@ def down() -> None:
         fail(str(exc))
 
 
+@app.command("compose-init")
+def compose_init(
+    out: Path = typer.Option(..., help="The deployment's secrets folder (a volume)."),
+    broker_host: str = typer.Option("kafka", help="The broker's name on the compose network."),
+    partner_address: str = typer.Option(
+        "localhost:9094", help="host:port partners connect to (TLS); on the broker certificate."
+    ),
+    kafka_uid: int | None = typer.Option(None, help="Give kafka/ to this uid (run as root)."),
+    client_uid: int | None = typer.Option(None, help="Give each client folder to this uid."),
+) -> None:
+    """Generate the compose deployment's credentials, CA and broker configuration (once)."""
+    from services.stack import deploy
+    from services.stack.acls import registry_access
+
+    partners = [p.partner_id for p in registry_access(Settings().partners_file)]
+    written = deploy.write(out, partners, broker_host=broker_host, partner_address=partner_address,
+                           kafka_uid=kafka_uid, client_uid=client_uid)  # fmt: skip
+    typer.echo(f"{len(written)} secret files in {out} (existing ones kept)")
+
+
 @app.command()
 def status() -> None:
     """Report whether Kafka and PostgreSQL answer. Exit code 1 when one does not."""

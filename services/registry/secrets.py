@@ -1,10 +1,13 @@
 """Partner signing secrets: never in the repository's registry, never in an error message.
 
-They come from a YAML file ``partner_id: secret`` kept outside the repository (the repository's
-``dev-secrets.yaml`` holds fake development ones) and ``CORRIDOR_PARTNER_SECRET_<ID>`` variables.
+They come from a YAML file ``partner_id: secret`` kept outside the repository and
+``CORRIDOR_PARTNER_SECRET_<ID>`` variables. ``corridor up`` generates development ones into the
+state folder (:func:`ensure_file`), as it does the broker's passwords; nothing is committed.
 """
 
-from collections.abc import Mapping
+import os
+import secrets as random_secrets
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,22 @@ def load_secrets(file: Path | None, environ: Mapping[str, str]) -> dict[str, str
         if name.startswith(SECRET_ENV_PREFIX) and value:
             secrets[name.removeprefix(SECRET_ENV_PREFIX).lower().replace("_", "-")] = value
     return secrets
+
+
+def ensure_file(path: Path, partner_ids: Iterable[str]) -> dict[str, str]:
+    """The secrets in ``path`` (mode 0600), with a new random one for every partner it lacks."""
+    found = read_yaml(path, secret=True) if path.exists() else {}
+    known = {str(k): str(v) for k, v in found.items()}
+    missing = [p for p in partner_ids if p not in known]
+    if missing or not path.exists():
+        known.update({p: random_secrets.token_urlsafe(32) for p in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "# Generated: partner signing secrets of this node. Hand each partner its own.\n"
+            + yaml.safe_dump(dict(sorted(known.items())))
+        )
+        os.chmod(path, 0o600)
+    return known
 
 
 def read_yaml(path: Path, *, secret: bool = False) -> dict[Any, Any]:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from services.config import INFRA_DIR
 from services.stack import credentials, process, tls
+from services.stack.broker_config import SCRAM, render, scram_arguments, security_lines
 from services.stack.errors import StackError
 
 KAFKA_MAIN = "kafka.Kafka"
 POM = INFRA_DIR / "kafka" / "pom.xml"
-TEMPLATE = INFRA_DIR / "kafka" / "server.properties"
 LOG4J = INFRA_DIR / "kafka" / "log4j2.yaml"
 
 
@@ -42,9 +42,6 @@ def java_major(java: str) -> int:
         return 0
     major = int(match.group(1))
     return int(match.group(2) or 0) if major == 1 else major
-
-
-SCRAM = "SCRAM-SHA-512"
 
 
 @dataclass(frozen=True)
@@ -141,42 +138,13 @@ class KafkaNode:
             values["listener.security.protocol.map"] = (
                 "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,PARTNER:PLAINTEXT"
             )
-        lines = []
-        for line in TEMPLATE.read_text().splitlines():
-            key = line.split("=", 1)[0].strip()
-            lines.append(f"{key}={values[key]}" if key in values and "=" in line else line)
+        lines = render(values)
         if self.secure:
-            lines.extend(self._security())
+            _, broker_pem = tls.ensure_certificates(self.home / "tls")
+            lines.extend(security_lines(self.passwords(), broker_pem))
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text("\n".join(lines) + "\n")
         os.chmod(self.config_file, 0o600)  # it holds the broker's and controller's passwords
-
-    def _security(self) -> list[str]:
-        """Listener security: SCRAM principals, TLS for partners, ACLs or nothing."""
-        pw = self.passwords()
-        _, broker_pem = tls.ensure_certificates(self.home / "tls")
-        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required"
-        plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
-        broker_login = (
-            f'{scram} username="{credentials.BROKER}" password="{pw[credentials.BROKER]}";'
-        )
-        controller = credentials.CONTROLLER
-        return [
-            "", "# (runtime) security, written by services/stack/kafka.py",
-            f"sasl.enabled.mechanisms={SCRAM}",
-            f"sasl.mechanism.inter.broker.protocol={SCRAM}",
-            "sasl.mechanism.controller.protocol=PLAIN",
-            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
-            f'listener.name.controller.plain.sasl.jaas.config={plain} username="{controller}" '
-            f'password="{pw[controller]}" user_{controller}="{pw[controller]}";',
-            f"listener.name.internal.scram-sha-512.sasl.jaas.config={broker_login}",
-            f"listener.name.partner.scram-sha-512.sasl.jaas.config={broker_login}",
-            "listener.name.partner.ssl.keystore.type=PEM",
-            f"listener.name.partner.ssl.keystore.location={broker_pem}",
-            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found=false",
-            "super.users=" + ";".join(f"User:{u}" for u in credentials.SUPER_USERS),
-        ]  # fmt: skip
 
     def _java(self, main: str, *args: str) -> list[str]:
         java = require("java", "Java 17 or newer (apt-get install openjdk-17-jre-headless)")
@@ -206,9 +174,8 @@ class KafkaNode:
         cluster_id = uuid.uuid4().hex[:22]
         users: list[str] = []
         if self.secure:
-            pw = self.passwords()
-            for name in credentials.principals(self.partner_names):
-                users += ["--add-scram", f"{SCRAM}=[name={name},password={pw[name]}]"]
+            names = credentials.principals(self.partner_names)
+            users = scram_arguments(self.passwords(), names)
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "--standalone",
                        "-t", cluster_id, "-c", str(self.config_file), *users),

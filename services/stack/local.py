@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from services.config import Settings, processor_id
+from services.registry.secrets import ensure_file
 from services.stack import acls, database, process, topics
 from services.stack.errors import StackError
 from services.stack.kafka import KafkaNode
@@ -109,6 +110,11 @@ class LocalStack:
         if s.uses_embedded_postgres:
             how = "started" if self.postgres.start() else "already running"
             notes.append(f"postgres {how} on 127.0.0.1:{s.postgres_port}")
+        if s.partner_secrets_file in (None, s.signing_secrets_default):
+            # Development signing secrets, generated here like the broker's passwords.
+            partners = [p.partner_id for p in acls.registry_access(s.partners_file)]
+            ensure_file(s.signing_secrets_default, partners)
+            notes.append(f"partner signing secrets in {s.signing_secrets_default}")
         notes.extend(asyncio.run(self._prepare()))
         return notes
 

@@ -29,8 +29,9 @@ def _write_private(path: Path, data: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-def ensure_certificates(folder: Path) -> tuple[Path, Path]:
-    """(CA certificate, broker key + certificate chain), made if missing."""
+def ensure_certificates(folder: Path, hosts: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """(CA certificate, broker key + certificate chain), made if missing. The broker's
+    certificate names localhost and 127.0.0.1, and ``hosts`` (e.g. a container's name)."""
     ca_file, broker_file = folder / "ca.pem", folder / "broker.pem"
     if ca_file.exists() and broker_file.exists():
         return ca_file, broker_file
@@ -46,7 +47,8 @@ def ensure_certificates(folder: Path) -> tuple[Path, Path]:
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
     key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    names: list[x509.GeneralName] = [x509.DNSName(h) for h in ("localhost", *hosts)]
+    names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("localhost")).issuer_name(ca.subject)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
 from services.stack import process
+from services.stack.acls import registry_access
 from services.stack.local import topic_plans
 
 CORRIDOR = [sys.executable, "-m", "services.cli"]
@@ -37,7 +39,9 @@ def processes_under(folder: Path) -> list[str]:
 def stack_env():
     state = Path(tempfile.mkdtemp(prefix="corridor-cli-"))
     # a stack of its own, as on a fresh clone: none of the test broker's credentials
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("CORRIDOR_KAFKA_")}
+    # and no signing secrets: `corridor up` generates them, as on a fresh clone
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("CORRIDOR_KAFKA_", "CORRIDOR_PARTNER_SECRET"))}  # fmt: skip
     env = {
         **inherited,
         "CORRIDOR_STATE_DIR": str(state),
@@ -60,6 +64,9 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
     assert "kafka started" in first.stdout and "postgres started" in first.stdout
     planned = len(topic_plans())
     assert f"topics: {planned} created" in first.stdout
+    signing = state / "partners" / "signing-secrets.yaml"  # generated, never the repository's
+    generated = yaml.safe_load(signing.read_text())
+    assert set(generated) == {p.partner_id for p in registry_access()}
 
     again = corridor("up", env=env)  # harmless when already up
     assert again.returncode == 0, again.stderr
@@ -80,6 +87,7 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
     # A second `up` reuses the formatted storage and the initialised database.
     second = corridor("up", env=env)
     assert second.returncode == 0, second.stderr
+    assert yaml.safe_load(signing.read_text()) == generated  # kept
     assert "topics: 0 created" in second.stdout and "migrations: 0 applied" in second.stdout
     assert corridor("down", env=env).returncode == 0
     assert processes_under(state) == []

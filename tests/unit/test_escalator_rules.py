@@ -50,7 +50,8 @@ from services.escalator.picture import (
     medical_placed,
     picture_of,
 )
-from services.registry.partners import DEFAULT_PATH, PartnerRegistry, load_secrets
+from services.registry.partners import PartnerRegistry, load_secrets
+from tests import TEST_SECRETS
 from tests.escalator_support import (
     L1,
     L2,
@@ -565,7 +566,7 @@ def test_an_ack_after_resolution_is_ignored() -> None:
 
 @pytest.fixture(scope="module")
 def registry_routing() -> RegistryRouting:
-    secrets = load_secrets(DEFAULT_PATH.parent / "dev-secrets.yaml", {})
+    secrets = load_secrets(TEST_SECRETS, {})
     return RegistryRouting(PartnerRegistry.load(None, secrets))
 
 

@@ -6,15 +6,15 @@ from schemas.types import EscalationLevel, Sector
 from services.registry.dtm import read_sites
 from services.registry.errors import RegistryError
 from services.registry.partners import (
-    DEFAULT_PATH,
     PARTNER_TOPICS,
     PartnerRegistry,
     load_secrets,
     secret_env_var,
 )
 from services.registry.regions import load_regions
+from tests import TEST_SECRETS
 
-DEV_SECRETS = DEFAULT_PATH.parent / "dev-secrets.yaml"
+DEV_SECRETS = TEST_SECRETS
 HAZARDS = "ingress.hazard-warnings.v1"
 
 
