@@ -36,8 +36,17 @@ the signature; a missing or empty one is refused as `signature_missing`, a wrong
 
 **Time.** `time` is required and is checked against the broker's own time of the record: more
 than 5 minutes ahead is refused as `from_the_future`, more than 7 days behind as `stale`. So are
-`reported_at`, `observed_at`, `acknowledged_at` and `sent` more than 5 minutes ahead. A later
-report supersedes an earlier one by the order the log received them.
+`reported_at`, `observed_at`, `acknowledged_at`, `decided_at` and `sent` more than 5 minutes
+ahead. A later report supersedes an earlier one by the order the log received them.
+
+**Oversized alerts.** An alert with more people than its sender's `confirm_above` (registry; 500
+by default) is admitted but held: its decision waitlists every household
+`awaiting_confirmation` and no place is reserved. A `confirmation_needed` escalation (its
+`alert_ids` name the held alerts) goes to the partners of the region that confirm and to the
+sender. A confirming partner (registry `confirms: true`; never the alert's own sender) answers
+with an `AlertConfirmation` on `ingress.alert-confirmations.v1`: `confirmed` puts the households
+on the waitlist, placed from the next tick; `rejected` drops them (a decision lists them under
+`dropped`, reason `confirmation_rejected`).
 
 **Data protection.** Payloads describe groups, never individuals: no names, phone numbers or
 document numbers. Unknown fields are refused, as is any message that does not validate; refusals

@@ -107,6 +107,13 @@ ESCALATION_ACKS = _ingress(
     {"partner"},
     "A partner's acknowledgement of an escalation it was sent.",
 )
+ALERT_CONFIRMATIONS = _ingress(
+    "ingress.alert-confirmations.v1",
+    t.ALERT_CONFIRMATION,
+    {"partner"},
+    "A confirming partner's verdict (confirmed or rejected) on an alert held for its size."
+    " Only partners with confirms: true in the registry may write it.",
+)
 INGRESS_REJECTED = TopicSpec(
     name="ingress.rejected.v1",
     key="the original key",
@@ -126,6 +133,7 @@ REGION_EVENTS = _regional(
         t.ALLOCATION_FEEDBACK,
         t.HAZARD_WARNING,
         t.ESCALATION_ACK,
+        t.ALERT_CONFIRMATION,
         t.REGION_TICK,
     ),
     "intake",
@@ -163,6 +171,7 @@ INGRESS_TOPICS: tuple[TopicSpec, ...] = (
     ALLOCATION_FEEDBACK,
     HAZARD_WARNINGS,
     ESCALATION_ACKS,
+    ALERT_CONFIRMATIONS,
 )
 CATALOGUE: tuple[TopicSpec, ...] = (
     *INGRESS_TOPICS,

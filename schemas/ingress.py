@@ -34,10 +34,12 @@ from schemas.types import (
     PCode,
     Timestamp,
     VehicleKind,
+    Verdict,
 )
 
 __all__ = [
     "SPHERE_M2_PER_PERSON",
+    "AlertConfirmation",
     "AllocationFeedback",
     "Capacity",
     "Circle",
@@ -182,3 +184,13 @@ class EscalationAck(Contract):
     region_pcode: PCode
     acknowledged_at: Timestamp
     status: AckStatus
+
+
+class AlertConfirmation(Contract):
+    """A confirming partner's verdict on an alert held because it is larger than its sender's
+    ``confirm_above``; the partner is the event's source, never the alert's own sender."""
+
+    alert_id: Identifier
+    region_pcode: PCode
+    verdict: Verdict
+    decided_at: Timestamp

@@ -15,6 +15,7 @@ from pydantic import (
 from schemas.base import Contract
 from schemas.types import (
     Count,
+    DropReason,
     EscalationLevel,
     EscalationReason,
     EscalationStatus,
@@ -81,9 +82,24 @@ class Released(Contract):
     reason: ReleaseReason
 
 
+class Dropped(Contract):
+    """A whole household the allocator will never place: its alert was rejected."""
+
+    alert_id: Identifier
+    household_index: HouseholdIndex
+    persons: HouseholdSize
+    reason: DropReason
+
+
+def _empty(value: tuple[object, ...]) -> bool:
+    return not value
+
+
 class AllocationDecision(Contract):
     """The allocator's decision on one region event; a household appears at most once among
-    its placements and waitlisted, and every released household appears there too."""
+    its placements, waitlisted and dropped, and every released household is placed again or
+    waitlisted. ``dropped`` is left out of the JSON when empty (decisions made before it
+    existed keep their bytes)."""
 
     decision_id: Identifier
     region_pcode: PCode
@@ -93,12 +109,14 @@ class AllocationDecision(Contract):
     placements: tuple[Placement, ...] = ()
     waitlisted: tuple[Waitlisted, ...] = ()
     released: tuple[Released, ...] = ()
+    dropped: Annotated[tuple[Dropped, ...], Field(exclude_if=_empty)] = ()
 
     @model_validator(mode="after")
     def _households_once(self) -> Self:
         keys = [(p.alert_id, p.household_index) for p in self.placements]
         keys += [(w.alert_id, w.household_index) for w in self.waitlisted]
-        if len(keys) != len(set(keys)):
+        every = keys + [(d.alert_id, d.household_index) for d in self.dropped]
+        if len(every) != len(set(every)):
             raise ValueError("a household appears more than once (households are never split)")
         released = [(r.alert_id, r.household_index) for r in self.released]
         if len(released) != len(set(released)) or not set(released) <= set(keys):
@@ -139,6 +157,8 @@ class EscalationEvent(Contract):
     places_used: Count | None = None  # capacity: of which occupied or reserved
     shelter_ids: tuple[Identifier, ...] = ()  # stale data: the shelters to refresh
     chases: tuple[Identifier, ...] = ()  # unacknowledged: the escalations nobody acknowledged
+    alert_ids: Annotated[tuple[Identifier, ...], Field(exclude_if=_empty)] = ()
+    """Confirmation needed: the alerts held for their size (left out of the JSON when empty)."""
     recipients: tuple[PartnerId, ...] = ()  # the partners whose inbox received this revision
     acknowledged_by: tuple[PartnerId, ...] = ()
     cause_event_ids: tuple[EventId, ...] = ()

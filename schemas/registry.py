@@ -5,6 +5,7 @@ from types import MappingProxyType
 
 from schemas.base import Contract
 from schemas.ingress import (
+    AlertConfirmation,
     AllocationFeedback,
     DisplacementAlert,
     EscalationAck,
@@ -21,6 +22,7 @@ TRANSPORT_AVAILABILITY = "org.corridor.transport.availability.v1"
 ALLOCATION_FEEDBACK = "org.corridor.allocation.feedback.v1"
 HAZARD_WARNING = "org.corridor.hazard.warning.v1"
 ESCALATION_ACK = "org.corridor.escalation.ack.v1"
+ALERT_CONFIRMATION = "org.corridor.alert.confirmation.v1"
 REGION_TICK = "org.corridor.region.tick.v1"
 ALLOCATION_DECISION = "org.corridor.allocation.decision.v1"
 ESCALATION_EVENT = "org.corridor.escalation.event.v1"
@@ -34,6 +36,7 @@ MODEL_OF: Mapping[str, type[Contract]] = MappingProxyType(
         ALLOCATION_FEEDBACK: AllocationFeedback,
         HAZARD_WARNING: HazardWarning,
         ESCALATION_ACK: EscalationAck,
+        ALERT_CONFIRMATION: AlertConfirmation,
         REGION_TICK: RegionTick,
         ALLOCATION_DECISION: AllocationDecision,
         ESCALATION_EVENT: EscalationEvent,

@@ -3,7 +3,9 @@
 On the wire a region event is a CloudEvent with the original ``id``, ``source``, ``type`` and
 ``data``; ``subject`` is the region p-code, ``time`` the sequencing time, and the extension
 attributes ``sequencedat`` (the same time, ISO 8601 UTC), ``region`` and, for partner input,
-``partnerid``.
+``partnerid``. An alert larger than its sender may send unconfirmed carries ``confirmabove``
+(the sender's limit, in people, as decimal digits): it is held until a confirming partner
+answers. Events without it (every event before this attribute existed) are not held.
 """
 
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from schemas.codec import format_time, payload_of, to_event
 from schemas.envelope import CloudEvent, Source
 from schemas.errors import CodecError, describe
 from schemas.ingress import (
+    AlertConfirmation,
     AllocationFeedback,
     DisplacementAlert,
     EscalationAck,
@@ -23,7 +26,7 @@ from schemas.ingress import (
     TransportAvailability,
 )
 from schemas.region import RegionTick
-from schemas.types import EventId, PartnerId, PCode, RejectReason, Timestamp
+from schemas.types import Count, EventId, PartnerId, PCode, RejectReason, Timestamp
 
 RegionPayload = (
     DisplacementAlert
@@ -32,6 +35,7 @@ RegionPayload = (
     | AllocationFeedback
     | HazardWarning
     | EscalationAck
+    | AlertConfirmation
     | RegionTick
 )
 REGION_PAYLOADS: tuple[type[Contract], ...] = RegionPayload.__args__
@@ -40,6 +44,7 @@ INTAKE_SOURCE = "corridor:intake"
 SEQUENCED_AT = "sequencedat"
 PARTNER_ID = "partnerid"
 REGION = "region"
+CONFIRM_ABOVE = "confirmabove"
 
 
 class SequencedEvent(Contract):
@@ -51,6 +56,8 @@ class SequencedEvent(Contract):
     sequenced_at: Timestamp
     partner_id: PartnerId | None = None  # None for ticks and non-partner sources
     payload: RegionPayload
+    confirm_above: Count | None = None
+    """Set on an alert with more people than this, its sender's limit: held for confirmation."""
 
     @field_validator("sequenced_at")
     @classmethod
@@ -72,6 +79,8 @@ class SequencedEvent(Contract):
         extensions = {SEQUENCED_AT: format_time(self.sequenced_at), REGION: self.region_pcode}
         if self.partner_id is not None:
             extensions[PARTNER_ID] = self.partner_id
+        if self.confirm_above is not None:
+            extensions[CONFIRM_ABOVE] = str(self.confirm_above)
         return to_event(
             self.payload,
             id=self.event_id,
@@ -92,6 +101,9 @@ class SequencedEvent(Contract):
         payload = payload_of(ce)
         if not isinstance(payload, REGION_PAYLOADS):
             raise CodecError(RejectReason.UNSUPPORTED_TYPE, f"{ce.type} is not a region event")
+        limit = ce.extensions.get(CONFIRM_ABOVE)
+        if limit is not None and not (limit.isascii() and limit.isdigit()):
+            raise CodecError(RejectReason.INVALID_ENVELOPE, f"{CONFIRM_ABOVE}: not a count")
         try:
             return cls(
                 event_id=ce.id,
@@ -100,6 +112,7 @@ class SequencedEvent(Contract):
                 sequenced_at=ce.extensions.get(SEQUENCED_AT),
                 partner_id=ce.extensions.get(PARTNER_ID),
                 payload=payload,
+                confirm_above=None if limit is None else int(limit),
             )
         except ValidationError as exc:
             raise CodecError(RejectReason.INVALID_ENVELOPE, describe(exc, root="event")) from None

@@ -188,6 +188,7 @@ class EscalationReason(StrEnum):
     CAPACITY_EXHAUSTED = "capacity_exhausted"
     HAZARD = "hazard"
     UNACKNOWLEDGED = "unacknowledged"
+    CONFIRMATION_NEEDED = "confirmation_needed"  # an alert above its sender's size is held
 
 
 class EscalationStatus(StrEnum):
@@ -203,6 +204,20 @@ class UnplacedReason(StrEnum):
     NO_CAPACITY = "no_capacity"
     NO_SERVICE_MATCH = "no_service_match"
     BEYOND_MAX_DISTANCE = "beyond_max_distance"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # its alert is held above the sender's size
+
+
+class Verdict(StrEnum):
+    """A confirming partner's answer about an alert held for its size."""
+
+    CONFIRMED = "confirmed"  # the alert is real: place its households
+    REJECTED = "rejected"  # the alert is wrong: its households are dropped, never placed
+
+
+class DropReason(StrEnum):
+    """Why the allocator dropped a household without ever placing it."""
+
+    CONFIRMATION_REJECTED = "confirmation_rejected"  # a confirming partner rejected its alert
 
 
 class ReleaseReason(StrEnum):

@@ -105,6 +105,9 @@ class FakeRouting:
     def covered(self, region: str, sector: Sector) -> bool:
         return region not in self.uncovered
 
+    def confirmers(self, region: str) -> tuple[str, ...]:
+        return ("national-confirmer",)
+
 
 def recipients(sector: Sector, level: EscalationLevel) -> tuple[str, ...]:
     return FakeRouting().recipients(R, sector, level)

@@ -29,6 +29,7 @@ from services.allocator.domain.entities import (
     SEP,
     Clock,
     Entity,
+    HeldAlert,
     PendingAlert,
     Processed,
     Reservation,
@@ -49,7 +50,9 @@ Change = dict[str, list[Any]]  # upserts / decisions: [key, json]; deletes: [key
 
 ENTITY_KINDS: dict[str, type[Entity]] = {
     cls.kind: cls
-    for cls in (Clock, Shelter, Vehicle, Reservation, WaitEntry, PendingAlert, Processed)
+    for cls in (
+        Clock, Shelter, Vehicle, Reservation, WaitEntry, PendingAlert, HeldAlert, Processed,
+    )
 }
 
 

@@ -47,7 +47,15 @@ def picture_of(state: RegionState, at: datetime, stale_after: timedelta) -> Pict
             used += min(shelter.capacity, shelter.occupancy + held)
         if held > 0 and shelter.reported_at < at - stale_after:
             stale.append(shelter.shelter_id)
-    return Picture(waiting, transport, places, used, tuple(sorted(stale)))
+    alerts = state.held_alerts.values()
+    on_hold = _group(
+        (h.size, frozenset(h.needs), a.received_at) for a in alerts for h in a.households
+    )
+    return Picture(
+        waiting, transport, places, used, tuple(sorted(stale)), on_hold,
+        held_alerts=tuple(sorted(a.alert_id for a in alerts)),
+        held_by=tuple(sorted({a.partner_id for a in alerts if a.partner_id is not None})),
+    )  # fmt: skip
 
 
 def medical_placed(

@@ -1,4 +1,8 @@
-"""The gate, as pure functions: decode → validate → authenticate → resolve → authorise.
+"""The gate, as pure functions: decode → validate → authenticate → resolve → authorise → flag.
+
+An alert with more people than its sender's ``confirm_above`` is admitted and flagged (the
+limit travels with it into the region log), so that the allocator holds it until a confirming
+partner answers (docs/architecture.md, "Oversized alerts").
 
 No Kafka and no clock here: the agent hands in the record and the registries, and sends what
 comes back. Deduplication and sequencing need state and time; they are in `sequencer.py`.
@@ -16,6 +20,7 @@ from schemas.envelope import CloudEvent
 from schemas.errors import CodecError
 from schemas.hazard import HazardWarning
 from schemas.ingress import (
+    AlertConfirmation,
     AllocationFeedback,
     DisplacementAlert,
     EscalationAck,
@@ -39,6 +44,8 @@ class Admitted:
     payload: Contract
     partner_id: str
     regions: tuple[str, ...]
+    confirm_above: int | None = None
+    """The sender's limit, when this alert has more people: it is held for confirmation."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,9 @@ def screen(
         denied = authorise(partner, record.topic, payload, region)
         if denied is not None:
             return Refused(RejectReason.UNAUTHORISED, denied, event.id, partner.partner_id)
-    return Admitted(event, payload, partner.partner_id, found)
+    oversized = isinstance(payload, DisplacementAlert) and payload.persons > partner.confirm_above
+    limit = partner.confirm_above if oversized else None
+    return Admitted(event, payload, partner.partner_id, found, limit)
 
 
 def regions_of(payload: Contract, registry: RegionRegistry) -> tuple[str, ...] | str:
@@ -121,7 +130,7 @@ def regions_of(payload: Contract, registry: RegionRegistry) -> tuple[str, ...] |
         for area in payload.areas:
             points += tuple(p for ring in area.polygons for p in ring)
             points += tuple(c.center for c in area.circles)
-    elif isinstance(payload, AllocationFeedback | EscalationAck):
+    elif isinstance(payload, AllocationFeedback | EscalationAck | AlertConfirmation):
         given = (payload.region_pcode,)
     elif isinstance(payload, DisplacementAlert):
         given, points = _optional(payload.region_pcode), (payload.origin,)

@@ -44,6 +44,7 @@ class Admission:
     type: str
     data: Any
     regions: tuple[str, ...]
+    confirm_above: int | None = None  # held for confirmation above this many people
 
     @classmethod
     def of(cls, record: Record, admitted: Admitted) -> Admission:
@@ -55,6 +56,7 @@ class Admission:
             type=admitted.event.type,
             data=admitted.payload.model_dump(mode="json"),
             regions=admitted.regions,
+            confirm_above=admitted.confirm_above,
         )
 
     def to_bytes(self) -> bytes:
@@ -68,6 +70,7 @@ class Admission:
             },
             "event_id": self.event_id, "source": self.source, "partner_id": self.partner_id,
             "type": self.type, "data": self.data, "regions": list(self.regions),
+            "confirm_above": self.confirm_above,
         })  # fmt: skip
 
     @classmethod
@@ -81,7 +84,7 @@ class Admission:
         )  # fmt: skip
         return cls(
             record, obj["event_id"], obj["source"], obj["partner_id"], obj["type"],
-            obj["data"], tuple(obj["regions"]),
+            obj["data"], tuple(obj["regions"]), obj.get("confirm_above"),
         )  # fmt: skip
 
 
@@ -132,6 +135,7 @@ def sequence(admission: Admission, seen: Seen | None, now: datetime) -> Sequence
             sequenced_at=stamp,
             partner_id=admission.partner_id,
             payload=payload,
+            confirm_above=admission.confirm_above,
         )
         for region in admission.regions
     )

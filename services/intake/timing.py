@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from schemas.base import Contract
 from schemas.types import RejectReason
 
-PAYLOAD_TIMES = ("reported_at", "observed_at", "acknowledged_at", "sent")
+PAYLOAD_TIMES = ("reported_at", "observed_at", "acknowledged_at", "decided_at", "sent")
 """Payload fields that state when something happened (``expires`` may lie ahead)."""
 
 

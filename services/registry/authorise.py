@@ -1,13 +1,16 @@
 """What a partner may report: pure rules, answering None (allowed) or a one-line reason.
 
 A partner publishes only on the topics it is allowed, reports only on the shelters and vehicles
-it operates, and speaks about displacement, placements and escalations only in its regions.
+it operates, and speaks about displacement, placements and escalations only in its regions; it
+confirms held alerts only with ``confirms: true``, in its regions. (Whether the alert is held,
+and was not sent by the confirming partner itself, is the allocator's to check: it knows.)
 Hazard warnings need the topic permission alone (the CAP adapter's).
 """
 
 from schemas.base import Contract
-from schemas.catalogue import ingress_topic_for
+from schemas.catalogue import DISPLACEMENT_ALERTS, ingress_topic_for
 from schemas.ingress import (
+    AlertConfirmation,
     AllocationFeedback,
     DisplacementAlert,
     EscalationAck,
@@ -48,6 +51,9 @@ def authorise(partner: Partner, topic: str, payload: Contract, region_pcode: str
             if not partner.covers(region_pcode):
                 return f"{who} does not operate in region {region_pcode}"
             return _never_sent(partner, payload)
+        case AlertConfirmation():
+            if not partner.may_confirm(region_pcode):
+                return f"{who} may not confirm alerts in region {region_pcode}"
         case HazardWarning():
             pass
     return None
@@ -68,6 +74,9 @@ def _never_sent(partner: Partner, ack: EscalationAck) -> str | None:
     if reason == EscalationReason.STALE_DATA:
         if not partner.shelters:
             return f"{who} operates no shelter and was never sent {ack.escalation_id}"
+    elif reason == EscalationReason.CONFIRMATION_NEEDED:  # to confirmers and the alerts' senders
+        if not partner.confirms and not partner.may_publish(DISPLACEMENT_ALERTS.name):
+            return f"{who} neither confirms nor sends alerts: never sent {ack.escalation_id}"
     elif sector not in partner.sectors:
         return f"{who} is not in sector {sector.value} and was never sent {ack.escalation_id}"
     return None

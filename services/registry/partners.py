@@ -19,15 +19,17 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
-from schemas.catalogue import INGRESS_TOPICS
-from schemas.types import EscalationLevel, PartnerId, PCode, Sector
+from schemas.catalogue import ALERT_CONFIRMATIONS, INGRESS_TOPICS
+from schemas.types import MAX_PLACES, EscalationLevel, PartnerId, PCode, Sector
 from services.config import INFRA_DIR
 from services.registry.errors import RegistryError
 from services.registry.secrets import MIN_SECRET_LENGTH, load_secrets, read_yaml, secret_env_var
 
 __all__ = [
+    "DEFAULT_CONFIRM_ABOVE",
     "DEFAULT_PATH",
     "PARTNER_TOPICS",
     "IdPattern",
@@ -40,8 +42,26 @@ __all__ = [
 DEFAULT_PATH = INFRA_DIR / "registry" / "partners.yaml"
 
 INGRESS_TOPIC_NAMES = frozenset(spec.name for spec in INGRESS_TOPICS)
-PARTNER_TOPICS = frozenset(spec.name for spec in INGRESS_TOPICS if "partner" in spec.writers)
-"""The topics a partner may write by default (``ingress.hazard-warnings.v1`` is adapters')."""
+PARTNER_TOPICS = frozenset(
+    spec.name
+    for spec in INGRESS_TOPICS
+    if "partner" in spec.writers and spec is not ALERT_CONFIRMATIONS
+)
+"""The topics a partner may write by default (``ingress.hazard-warnings.v1`` is adapters';
+``ingress.alert-confirmations.v1`` comes with ``confirms: true`` alone)."""
+
+DEFAULT_CONFIRM_ABOVE = 500
+"""People per alert above which an alert is held for confirmation, unless the registry file
+(top-level ``confirm_above``) or the partner's entry says otherwise."""
+
+ConfirmAbove = Annotated[int, Field(strict=True, ge=1, le=MAX_PLACES)]
+
+
+def publishes_of(entry: Mapping[str, Any]) -> frozenset[str]:
+    """The topics a registry entry may write: its ``publishes`` (default: every partner topic),
+    plus ``ingress.alert-confirmations.v1`` when it ``confirms``."""
+    publishes = frozenset(entry.get("publishes", PARTNER_TOPICS))
+    return publishes | {ALERT_CONFIRMATIONS.name} if entry.get("confirms") is True else publishes
 
 
 def _ingress_topic(name: str) -> str:
@@ -71,7 +91,25 @@ class Partner(BaseModel):
     contact_from: EscalationLevel = EscalationLevel.L1
     """The lowest escalation level this partner is told of: L1 region partners, L2 national
     contacts, L3 system-wide ones. A partner told at one level is told at the higher ones."""
+    confirm_above: ConfirmAbove = DEFAULT_CONFIRM_ABOVE
+    """An alert of this partner with more people than this is admitted but held until a
+    confirming partner answers (the registry's top-level ``confirm_above`` by default)."""
+    confirms: bool = False
+    """May confirm or reject held alerts in its regions (never its own alone):
+    ``ingress.alert-confirmations.v1`` is added to what it publishes."""
     secret: SecretStr = Field(exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _confirmations_topic(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        listed = frozenset(data.get("publishes", ()))
+        if ALERT_CONFIRMATIONS.name in listed and data.get("confirms") is not True:
+            raise ValueError(f"{ALERT_CONFIRMATIONS.name} comes with confirms: true alone")
+        if data.get("confirms") is True:
+            return {**data, "publishes": publishes_of(data)}
+        return data
 
     def may_publish(self, topic: str) -> bool:
         return topic in self.publishes
@@ -84,6 +122,10 @@ class Partner(BaseModel):
 
     def covers(self, region_pcode: str) -> bool:
         return region_pcode in self.regions
+
+    def may_confirm(self, region_pcode: str) -> bool:
+        """Whether it may confirm or reject held alerts of ``region_pcode``."""
+        return self.confirms and self.covers(region_pcode)
 
 
 class PartnerRegistry:
@@ -115,6 +157,12 @@ class PartnerRegistry:
             if p.inbox and sector in p.sectors and p.covers(region_pcode)
         )  # fmt: skip
 
+    def confirmers(self, region_pcode: str) -> tuple[Partner, ...]:
+        """Partners with an inbox that may confirm held alerts of ``region_pcode``, by id."""
+        return tuple(
+            p for _, p in sorted(self._partners.items()) if p.inbox and p.may_confirm(region_pcode)
+        )
+
     def recipients(
         self, region_pcode: str, sector: Sector, level: EscalationLevel
     ) -> tuple[Partner, ...]:
@@ -127,11 +175,15 @@ class PartnerRegistry:
     def load(cls, path: Path | None, secrets: Mapping[str, str]) -> "PartnerRegistry":
         """The partners in ``path`` (default: the repository's ``partners.yaml``), with secrets."""
         path = DEFAULT_PATH if path is None else path
-        entries = read_yaml(path).get("partners")
+        document = read_yaml(path)
+        entries = document.get("partners")
         if not isinstance(entries, list):
             raise RegistryError(f"{path}: expected a 'partners' list")
+        default = document.get("confirm_above", DEFAULT_CONFIRM_ABOVE)
         partners: dict[str, Partner] = {}
         for index, entry in enumerate(entries):
+            if isinstance(entry, dict) and "confirm_above" not in entry:
+                entry = {**entry, "confirm_above": default}
             partner = _partner(path, index, entry, secrets)
             if partner.partner_id in partners:
                 raise RegistryError(f"{path}: partner {partner.partner_id} is listed twice")

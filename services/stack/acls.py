@@ -172,13 +172,13 @@ async def ensure(bootstrap: str, wanted: Iterable[Acl]) -> list[Acl]:
 
 def registry_access(partners_file: Path | None = None) -> list[PartnerAccess]:
     """Every partner of the registry, as the broker must know it (no secrets needed)."""
-    from services.registry.partners import DEFAULT_PATH, PARTNER_TOPICS
+    from services.registry.partners import DEFAULT_PATH, publishes_of
     from services.registry.secrets import read_yaml
 
     path = partners_file or DEFAULT_PATH
     found = []
     for entry in read_yaml(path).get("partners") or []:
-        publishes = frozenset(entry.get("publishes", PARTNER_TOPICS))
+        publishes = publishes_of(entry)
         found.append(PartnerAccess(str(entry["partner_id"]), publishes, entry.get("inbox", True)))
     return found
 

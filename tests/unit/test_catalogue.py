@@ -27,6 +27,7 @@ DESIGN_TOPICS = {
     "ingress.allocation-feedback.v1",
     "ingress.hazard-warnings.v1",
     "ingress.escalation-acks.v1",
+    "ingress.alert-confirmations.v1",  # added by issue 11 (docs/architecture.md, Oversized alerts)
     "ingress.rejected.v1",
     "region.events.v1",
     "allocation.decisions.v1",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.ingress import (
+    AlertConfirmation,
     AllocationFeedback,
     DisplacementAlert,
     ShelterCapacityReport,
@@ -21,6 +22,7 @@ from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind
 from services.allocator.domain.batch import seal
 from services.allocator.domain.config import AllocatorConfig
+from services.allocator.domain.confirm import answer, hold
 from services.allocator.domain.entities import (
     Clock,
     PendingAlert,
@@ -31,6 +33,7 @@ from services.allocator.domain.entities import (
 )
 from services.allocator.domain.epoch import places_appeared
 from services.allocator.domain.events import (
+    AlertConfirmed,
     AlertQueued,
     ArrivalConfirmed,
     ArrivalCounted,
@@ -80,7 +83,13 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
     ticks = 0 if clock is None else clock.ticks
     capacity_epoch = 0 if clock is None else clock.capacity_epoch
     served_epoch = -1 if clock is None else clock.served_epoch
-    if isinstance(payload, DisplacementAlert):
+    if isinstance(payload, DisplacementAlert) and event.confirm_above is not None:
+        decisions, held = hold(state, event, payload, now)
+        events += held
+    elif isinstance(payload, AlertConfirmation):
+        decisions, answered = answer(state, event, payload, now)
+        events += answered
+    elif isinstance(payload, DisplacementAlert):
         events.append(
             AlertQueued(
                 PendingAlert(
@@ -107,8 +116,9 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
         if payload.kind == FeedbackKind.VEHICLE_RELEASED:
             vehicle_id = payload.vehicle_id or ""
             decisions = _pick_up(state, vehicle_id, now, event.event_id, config, events)
-    if places_appeared(state, writes(events)):
-        capacity_epoch += 1
+    confirmed = any(isinstance(e, AlertConfirmed) for e in events)
+    if confirmed or places_appeared(state, writes(events)):
+        capacity_epoch += 1  # (households confirmed join the waitlist: serve it at the tick)
     if isinstance(payload, RegionTick):
         ticks += 1
         waitlist = served_epoch != capacity_epoch

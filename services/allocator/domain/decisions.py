@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 
 from schemas.codec import canonical_json, encode_structured, to_event
-from schemas.outputs import AllocationDecision, Placement, Released, Waitlisted
+from schemas.outputs import AllocationDecision, Dropped, Placement, Released, Waitlisted
 
 SOURCE = "corridor:allocator"
 ID_PREFIX = "dec-"
@@ -18,6 +18,7 @@ def decision_id(
     placements: tuple[Placement, ...],
     waitlisted: tuple[Waitlisted, ...],
     released: tuple[Released, ...] = (),
+    dropped: tuple[Dropped, ...] = (),
 ) -> str:
     """``dec-`` and 40 hex digits of the sha256 of what was decided about ``subject`` (the
     alert id, or for waitlist placements the cause event id)."""
@@ -41,6 +42,8 @@ def decision_id(
         content["released"] = [
             [r.alert_id, r.household_index, r.shelter_id, str(r.reason)] for r in released
         ]
+    if dropped:
+        content["dropped"] = [[d.alert_id, d.household_index, str(d.reason)] for d in dropped]
     return ID_PREFIX + hashlib.sha256(canonical_json(content)).hexdigest()[:ID_HEX]
 
 
@@ -52,10 +55,11 @@ def decision(
     placements: tuple[Placement, ...],
     waitlisted: tuple[Waitlisted, ...],
     released: tuple[Released, ...] = (),
+    dropped: tuple[Dropped, ...] = (),
 ) -> AllocationDecision:
     subject = alert_id if alert_id is not None else cause_event_id
     return AllocationDecision(
-        decision_id=decision_id(region_pcode, subject, placements, waitlisted, released),
+        decision_id=decision_id(region_pcode, subject, placements, waitlisted, released, dropped),
         region_pcode=region_pcode,
         decided_at=now,
         cause_event_id=cause_event_id,
@@ -63,6 +67,7 @@ def decision(
         placements=placements,
         waitlisted=waitlisted,
         released=released,
+        dropped=dropped,
     )
 
 

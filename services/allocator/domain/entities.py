@@ -157,6 +157,28 @@ class PendingAlert(Entity):
         return self.alert_id
 
 
+class HeldAlert(Entity):
+    """An alert with more people than its sender may send unconfirmed (``confirm_above``): no
+    place is reserved for it until a confirming partner answers; it never expires."""
+
+    kind: ClassVar[str] = "held"
+    alert_id: str
+    lat: float
+    lon: float
+    households: tuple[Household, ...]
+    received_at: datetime
+    partner_id: str | None
+    confirm_above: int
+
+    @property
+    def ident(self) -> str:
+        return self.alert_id
+
+    @property
+    def persons(self) -> int:
+        return sum(h.size for h in self.households)
+
+
 class Processed(Entity):
     """An event already folded into the state, and the decisions it produced."""
 

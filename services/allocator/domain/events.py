@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from schemas.types import FeedbackKind, ReleaseReason
 from services.allocator.domain.entities import (
     Clock,
+    HeldAlert,
     PendingAlert,
     Processed,
     Reservation,
@@ -25,6 +26,41 @@ class AlertQueued:
     """An alert waits for the next tick to be placed with the others of its batch."""
 
     alert: PendingAlert
+
+
+@dataclass(frozen=True)
+class AlertHeld:
+    """An alert with more people than its sender may send unconfirmed: no place is reserved
+    for it until a confirming partner answers (its households wait ``awaiting_confirmation``)."""
+
+    alert: HeldAlert
+
+
+@dataclass(frozen=True)
+class AlertConfirmed:
+    """A confirming partner (``by``) confirmed a held alert: its households join the waitlist
+    (``entries``, waiting since the alert arrived) and are placed from the next tick on."""
+
+    alert: HeldAlert
+    by: str
+    entries: tuple[WaitEntry, ...]
+
+
+@dataclass(frozen=True)
+class AlertRejected:
+    """A confirming partner (``by``) rejected a held alert: its households are dropped."""
+
+    alert: HeldAlert
+    by: str
+
+
+@dataclass(frozen=True)
+class ConfirmationIgnored:
+    """A verdict that changes nothing: no such alert is held here, or its own sender sent it."""
+
+    alert_id: str
+    partner_id: str | None
+    why: str
 
 
 @dataclass(frozen=True)
@@ -133,6 +169,10 @@ class ProcessedForgotten:
 
 DomainEvent = (
     AlertQueued
+    | AlertHeld
+    | AlertConfirmed
+    | AlertRejected
+    | ConfirmationIgnored
     | ShelterReported
     | VehicleReported
     | VehicleFreed

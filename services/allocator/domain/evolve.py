@@ -11,11 +11,15 @@ from functools import singledispatch
 
 from services.allocator.domain.entities import SEP, Entity, PendingAlert, WaitEntry
 from services.allocator.domain.events import (
+    AlertConfirmed,
+    AlertHeld,
     AlertQueued,
+    AlertRejected,
     ArrivalConfirmed,
     ArrivalCounted,
     BatchSealed,
     ClockAdvanced,
+    ConfirmationIgnored,
     DomainEvent,
     EventProcessed,
     HouseholdWaitlisted,
@@ -75,6 +79,28 @@ def _fold(event: DomainEvent, into: Writes) -> None:
 @_fold.register
 def _queued(event: AlertQueued, into: Writes) -> None:
     into.put(event.alert)
+
+
+@_fold.register
+def _held(event: AlertHeld, into: Writes) -> None:
+    into.put(event.alert)
+
+
+@_fold.register
+def _confirmed(event: AlertConfirmed, into: Writes) -> None:
+    into.drop(event.alert.key)
+    for entry in event.entries:
+        into.put(entry)
+
+
+@_fold.register
+def _rejected(event: AlertRejected, into: Writes) -> None:
+    into.drop(event.alert.key)
+
+
+@_fold.register
+def _ignored(event: ConfirmationIgnored, into: Writes) -> None:
+    pass
 
 
 @_fold.register

@@ -15,6 +15,7 @@ from services.allocator.domain.entities import (
     SEP,
     Clock,
     Entity,
+    HeldAlert,
     PendingAlert,
     Processed,
     Reservation,
@@ -32,6 +33,7 @@ TABLES: Mapping[str, str] = MappingProxyType(
         Reservation.kind: "reservations",
         WaitEntry.kind: "waitlist",
         PendingAlert.kind: "pending",
+        HeldAlert.kind: "held_alerts",
         Processed.kind: "processed",
     }
 )
@@ -61,6 +63,8 @@ class RegionState:
     reservations: PMap[Reservation] = field(default_factory=PMap)
     waitlist: PMap[WaitEntry] = field(default_factory=PMap)
     pending: PMap[PendingAlert] = field(default_factory=PMap)
+    held_alerts: PMap[HeldAlert] = field(default_factory=PMap)
+    """Alerts held for confirmation (too large for their sender alone), by alert id."""
     processed: PMap[Processed] = field(default_factory=PMap)
     # derived indexes, rebuilt by from_entities and kept up to date by apply
     held: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -156,6 +160,7 @@ def _apply(state: RegionState, delta: StateDelta) -> RegionState:
         reservations=tables["reservations"],
         waitlist=tables["waitlist"],
         pending=tables["pending"],
+        held_alerts=tables["held_alerts"],
         processed=tables["processed"],
         held=held,
         grid=grid,

@@ -72,10 +72,14 @@ class _Plan:
         kept = [c for c in escalation.cause_event_ids if c != self.cause]
         return (*kept, self.cause)[-MAX_CAUSES:]
 
-    def route(self, key: Key, level: EscalationLevel, shelters: tuple[str, ...]) -> tuple[str, ...]:
+    def route(
+        self, key: Key, level: EscalationLevel, shelters: tuple[str, ...], senders: tuple[str, ...]
+    ) -> tuple[str, ...]:
         reason, sector = key
         if reason == EscalationReason.STALE_DATA:
             return self.routing.operators(shelters)  # a refresh request: the operators only
+        if reason == EscalationReason.CONFIRMATION_NEEDED:  # who may answer, and who sent
+            return tuple(sorted({*self.routing.confirmers(self.state.region), *senders}))
         return self.routing.recipients(self.state.region, sector, level)
 
     def deadline(self, level: EscalationLevel) -> datetime:
@@ -115,7 +119,8 @@ def _open(plan: _Plan, key: Key, want: Want, chasing: tuple[str, ...] = ()) -> N
         episode=plan.state.episodes.get(key, 0) + 1, revision=1, level=want.level, status=OPEN,
         opened_at=plan.at, updated_at=plan.at, deadline=plan.deadline(want.level),
         need=want.need, places=want.places, places_used=want.places_used,
-        shelter_ids=want.shelter_ids, recipients=plan.route(key, want.level, want.shelter_ids),
+        shelter_ids=want.shelter_ids, alert_ids=want.alert_ids,
+        recipients=plan.route(key, want.level, want.shelter_ids, want.senders),
         chasing=chasing, cause_event_ids=(plan.cause,),
     )  # fmt: skip
     plan.add(EscalationOpened(escalation))
@@ -130,6 +135,7 @@ def _differs(current: Escalation, want: Want) -> bool:
         current.need != want.need
         or current.shelter_ids != want.shelter_ids
         or current.places != want.places
+        or current.alert_ids != want.alert_ids
         or _share(current.places, current.places_used) != _share(want.places, want.places_used)
     )
 
@@ -149,7 +155,8 @@ def _apply(plan: _Plan, key: Key, want: Want | None) -> None:
         return
     facts = {
         "need": want.need, "places": want.places, "places_used": want.places_used,
-        "shelter_ids": want.shelter_ids, "recipients": plan.route(key, level, want.shelter_ids),
+        "shelter_ids": want.shelter_ids, "alert_ids": want.alert_ids,
+        "recipients": plan.route(key, level, want.shelter_ids, want.senders),
         "cause_event_ids": plan.causes(current),
     }  # fmt: skip
     if level == current.level:
@@ -205,7 +212,7 @@ def _deadlines(plan: _Plan) -> None:
             level = higher(current.level)
             again = current.revised(
                 plan.at, UPDATED, level=level, deadline=plan.deadline(level),
-                recipients=plan.route(key, level, ()), cause_event_ids=plan.causes(current),
+                recipients=plan.route(key, level, (), ()), cause_event_ids=plan.causes(current),
             )  # fmt: skip
             plan.add(
                 EscalationRaised(again) if level != current.level else EscalationRevised(again)
@@ -230,7 +237,7 @@ def _chase(plan: _Plan, origin: Escalation) -> None:
     deadline = chaser.deadline if level == chaser.level else plan.deadline(level)
     revised = chaser.revised(
         plan.at, UPDATED, level=level, deadline=deadline, chasing=chasing, need=origin.need,
-        recipients=plan.route(key, level, ()), cause_event_ids=plan.causes(chaser),
+        recipients=plan.route(key, level, (), ()), cause_event_ids=plan.causes(chaser),
     )  # fmt: skip
     plan.add(EscalationRaised(revised) if level != chaser.level else EscalationRevised(revised))
 

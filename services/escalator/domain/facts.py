@@ -59,6 +59,12 @@ class Picture:
     """Of which occupied (last report) or reserved."""
     stale_shelters: tuple[str, ...] = ()
     """Shelters whose data is stale and which still receive households, by id."""
+    held: Group = Group()
+    """Households of alerts held for confirmation (too large for their senders alone)."""
+    held_alerts: tuple[str, ...] = ()
+    """Those alerts, by id."""
+    held_by: tuple[str, ...] = ()
+    """Their senders, by id."""
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def to_contract(escalation: Escalation) -> EscalationEvent:
         places_used=escalation.places_used,
         shelter_ids=escalation.shelter_ids,
         chases=escalation.chasing,
+        alert_ids=escalation.alert_ids,
         recipients=escalation.recipients,
         acknowledged_by=escalation.acknowledged_by,
         cause_event_ids=escalation.cause_event_ids,

@@ -20,6 +20,10 @@ class Routing(Protocol):
         """Whether a region partner (L1) of ``sector`` works in ``region``."""
         ...
 
+    def confirmers(self, region: str) -> tuple[str, ...]:
+        """Partners (with an inbox) that may confirm held alerts of ``region``, by id."""
+        ...
+
 
 class RegistryRouting:
     """:class:`Routing` over a :class:`PartnerRegistry`."""
@@ -42,3 +46,6 @@ class RegistryRouting:
 
     def covered(self, region: str, sector: Sector) -> bool:
         return bool(self._registry.recipients(region, sector, EscalationLevel.L1))
+
+    def confirmers(self, region: str) -> tuple[str, ...]:
+        return tuple(p.partner_id for p in self._registry.confirmers(region))

@@ -28,6 +28,8 @@ WAITING: Key = (R.UNMET_NEED, S.SHELTER_CCCM)
 TRANSPORT: Key = (R.NO_TRANSPORT, S.LOGISTICS)
 CAPACITY: Key = (R.CAPACITY_EXHAUSTED, S.SHELTER_CCCM)
 STALE: Key = (R.STALE_DATA, S.SHELTER_CCCM)
+CONFIRMATION: Key = (R.CONFIRMATION_NEEDED, S.SHELTER_CCCM)
+"""Alerts held for their size: to the region's confirming partners and the alerts' senders."""
 HAZARD_KEYS: tuple[Key, ...] = ((R.HAZARD, S.LOGISTICS), (R.HAZARD, S.SHELTER_CCCM))
 HEALTH_NOTICE: Key = (R.UNMET_NEED, S.HEALTH)
 PROTECTION_NOTICE: Key = (R.UNMET_NEED, S.PROTECTION)
@@ -42,6 +44,8 @@ class Want:
     places: int | None = None
     places_used: int | None = None
     shelter_ids: tuple[str, ...] = ()
+    alert_ids: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
 
 
 def need_level(need: Group, at: datetime, config: EscalatorConfig) -> EscalationLevel:
@@ -77,7 +81,17 @@ def observed_wants(
         TRANSPORT: _unmet(fact.picture.transport, fact.at, config),
         CAPACITY: _capacity(state, fact, config),
         STALE: Want(L1, shelter_ids=stale) if stale else None,
+        CONFIRMATION: _confirmation(fact),
     }
+
+
+def _confirmation(fact: Observed) -> Want | None:
+    """Held alerts: a national decision (L2) whatever their size, until each is answered;
+    nobody acknowledging it in time is chased like any escalation."""
+    p = fact.picture
+    if p.held.empty:
+        return None
+    return Want(L2, p.held, alert_ids=p.held_alerts, senders=p.held_by)
 
 
 def notices(fact: Observed, health_covered: bool) -> dict[Key, Group]:

@@ -32,6 +32,7 @@ class Escalation:
     places_used: int | None = None
     shelter_ids: tuple[str, ...] = ()
     chasing: tuple[str, ...] = ()  # unacknowledged: the escalations nobody acknowledged
+    alert_ids: tuple[str, ...] = ()  # confirmation needed: the alerts held
     recipients: tuple[str, ...] = ()
     acknowledged_by: tuple[str, ...] = ()
     cause_event_ids: tuple[str, ...] = ()
