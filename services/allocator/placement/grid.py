@@ -1,51 +1,44 @@
-"""A spatial grid index of shelters: k nearest accepted points within a distance, by rings.
+"""A spatial grid index of shelters: k nearest accepted points within a distance.
 
-Cells are 0.1° of latitude by 0.1° of longitude (about 11 km at the equator); a query visits
-rings of cells around the point until the k-th nearest accepted point is closer than anything
-outside the visited block could be (a proven lower bound on the great-circle distance), or
-until that bound exceeds the maximum distance. Columns wrap at the antimeridian; near the
-poles, where cells shrink, a query falls back to scanning every point. When a ring holds more
-cells than a fraction of all points (a sparse grid, or a query reaching far), the query looks at
-the remaining points directly instead of walking empty cells.
+Cells are 0.01° of latitude by 0.01° of longitude (about 1.1 km at the equator). A query is a
+:class:`Walk` from its position, an incremental nearest-neighbour search: rings of cells are
+opened one at a time, cells and then points are taken by a lower bound of their distance (the
+flat-earth estimate less ``SLACK``), and a point is final once its great-circle distance is
+below every bound left, including a proven lower bound for anything outside the opened rings.
+Columns wrap at the antimeridian; near the poles, where cells shrink, a walk takes every point
+at once. When a ring holds more cells than a fraction of all points (a sparse grid, or a walk
+reaching far), it takes the remaining points directly instead of walking empty cells.
 
 A grid may carry a weight per point (the allocator's places available per shelter) and keeps
-the largest weight per cell: a query with ``need`` skips points, cells and whole grids whose
-weight is below it. Immutable: changes give a new grid sharing what did not change.
+the largest weight per cell: a query with ``need`` skips points and whole grids whose weight is
+below it. Immutable: changes give a new grid sharing what did not change.
 """
 
 import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import cached_property
 
 from services.geo import EARTH_RADIUS_KM, haversine_km_coords
 
-CELL_DEG = 0.025
+CELL_DEG = 0.01
 ROWS = round(180 / CELL_DEG)
 COLS = round(360 / CELL_DEG)
-MAX_RINGS = 60
+MAX_RINGS = 150
 """Beyond this many rings a query scans all points (very large distances)."""
 KM_PER_DEG = math.radians(1.0) * EARTH_RADIUS_KM
 SLACK = 1.02
 """Margin of the flat-earth estimate used to skip far points (it errs < 1 % within 100 km)."""
+KM_PER_SLACK = KM_PER_DEG / SLACK
 POLAR_DEG = 84.0
 """Where cells get too narrow for rings: a query reaching this latitude scans all points."""
 SCAN_RATIO = 4
 """A query scans the remaining points once a ring has more than ``points / SCAN_RATIO`` cells."""
 
 Cell = tuple[int, int]
-
-
-class _Query(NamedTuple):
-    """A nearest-points query, handed whole from :meth:`Grid.nearest` to its fallbacks."""
-
-    lat: float
-    lon: float
-    max_km: float
-    k: int
-    accept: Callable[[str], bool]
-    need: int
+NO_CELL: Cell = (-1, -1)
+"""In the heap of waiting bounds, a point's entry (a cell's has no point id)."""
 
 
 def cell_of(lat: float, lon: float) -> Cell:
@@ -65,13 +58,6 @@ def _ring(row: int, col: int, r: int) -> Iterator[Cell]:
         else:
             yield i, (col - r) % COLS
             yield i, (col + r) % COLS
-
-
-def _keep_nearest(found: list[tuple[float, str]], k: int) -> float:
-    """Cut ``found`` to its ``k`` nearest; the squared flat-earth limit they now set."""
-    found.sort()
-    del found[k:]
-    return (found[-1][0] * SLACK / KM_PER_DEG) ** 2
 
 
 def _outside_bound_km(lat: float, r: int) -> float:
@@ -100,7 +86,7 @@ class Grid:
     def weighted(cls, points: Iterable[tuple[str, float, float, int]]) -> "Grid":
         return cls(weights={}).reweighed(removed=(), added=points)
 
-    @property
+    @cached_property
     def top(self) -> int | None:
         """The largest weight (None when unweighted; 0 when empty)."""
         if self.weights is None:
@@ -170,114 +156,124 @@ class Grid:
         need: int = 0,
     ) -> list[tuple[float, str]]:
         """Up to ``k`` accepted points within ``max_km``, nearest first (ties by id); in a
-        weighted grid, only points weighing at least ``need``.
+        weighted grid, only points weighing at least ``need``. Many queries from one position
+        share a :class:`Walk` instead."""
+        return Walk(self, lat, lon, max_km).nearest(k, accept, need)
 
-        A flat-earth estimate (within ``SLACK`` of the great-circle distance at these scales)
-        skips points that cannot be among the k nearest before ``accept`` is asked about them.
-        """
-        weights = self.weights if need > 0 else None
-        cell_max = self.cell_max
-        if weights is not None and (self.top or 0) < need:
-            return []
-        query = _Query(lat, lon, max_km, k, accept, need)
-        row, col = cell_of(lat, lon)
-        found: list[tuple[float, str]] = []
-        cells, points = self.cells, self.points
-        squeeze = math.cos(math.radians(lat))
-        limit = max_km * SLACK / KM_PER_DEG  # in degrees of latitude, squared below
-        limit2 = limit * limit
-        sparse = len(points) / (8 * SCAN_RATIO)
-        for r in range(MAX_RINGS + 1):
-            if abs(lat) + (r + 1) * CELL_DEG > POLAR_DEG:
-                return self._scan(query)
-            if r > sparse:
-                return self._rest(query, found, limit2, r)
-            for cell in _ring(row, col, r):
-                ids = cells.get(cell)
-                if ids is None or (weights is not None and cell_max[cell] < need):
-                    continue
-                for pid in ids:
-                    if weights is not None and weights[pid] < need:
-                        continue
-                    plat, plon = points[pid]
-                    dlon = abs(plon - lon)
-                    dlon = (360.0 - dlon if dlon > 180.0 else dlon) * squeeze
-                    if (plat - lat) ** 2 + dlon * dlon > limit2 or not accept(pid):
-                        continue
-                    d = haversine_km_coords(lat, lon, plat, plon)
-                    if d <= max_km:
-                        found.append((d, pid))
-                if len(found) >= 2 * k:
-                    limit2 = _keep_nearest(found, k)
-            bound = _outside_bound_km(lat, r)
-            if bound > max_km:
-                break
-            if len(found) >= k:
-                limit2 = _keep_nearest(found, k)
-                if found[-1][0] <= bound:
-                    break
-        else:
-            return self._scan(query)
-        found.sort()
-        return found[:k]
 
-    def _rest(
-        self, query: _Query, found: list[tuple[float, str]], limit2: float, r: int
+class Walk:
+    """The points of a grid by increasing great-circle distance from one position (ties by id),
+    within ``max_km``, found only as far as asked: an incremental nearest-neighbour search.
+
+    Rings of cells around the position are opened one at a time. Their points wait in a heap
+    keyed by the flat-earth estimate divided by ``SLACK`` (a lower bound of the great-circle
+    distance at these scales), and get their great-circle distance only when that bound comes
+    up. A point is final once its distance is below everything left: the next waiting bound and
+    the bound on anything outside the opened rings. Queries from one position (the households
+    of one alert, the steps of one batch) share the points already found.
+    """
+
+    __slots__ = ("bound", "exact", "found", "grid", "lat", "lon", "max_km", "rings", "rough")
+
+    def __init__(self, grid: "Grid", lat: float, lon: float, max_km: float) -> None:
+        self.grid, self.lat, self.lon, self.max_km = grid, lat, lon, max_km
+        self.rings = 0
+        """Rings opened (the next one to open)."""
+        self.bound = 0.0
+        """A lower bound of the distance to any point outside the opened rings."""
+        self.rough: list[tuple[float, Cell, str]] = []
+        self.exact: list[tuple[float, str]] = []
+        self.found: list[tuple[float, str]] = []
+        """Final, nearest first."""
+
+    def nearest(
+        self, k: int, accept: Callable[[str], bool], need: int = 0
     ) -> list[tuple[float, str]]:
-        """``found`` in the first ``r`` rings, completed from every point outside them, taken
-        by increasing flat-earth estimate until it exceeds the k-th distance found."""
-        lat, lon, max_km, k, accept, need = query
-        row, col = cell_of(lat, lon)
-        weights = self.weights if need > 0 else None
-        cell_max, points = self.cell_max, self.points
-        squeeze = math.cos(math.radians(lat))
-        candidates: list[tuple[float, str]] = []
-        for cell, ids in self.cells.items():
-            if weights is not None and cell_max[cell] < need:
-                continue
-            dcol = abs(cell[1] - col) % COLS
-            if max(abs(cell[0] - row), min(dcol, COLS - dcol)) < r:
-                continue
-            for pid in ids:
-                if weights is not None and weights[pid] < need:
-                    continue
-                plat, plon = points[pid]
-                dlon = abs(plon - lon)
-                dlon = (360.0 - dlon if dlon > 180.0 else dlon) * squeeze
-                flat2 = (plat - lat) ** 2 + dlon * dlon
-                if flat2 <= limit2:
-                    candidates.append((flat2, pid))
-        candidates.sort()
-        kth = [-d for d, _ in found]  # a max-heap of the k smallest distances found
-        heapq.heapify(kth)
-        while len(kth) > k:
-            heapq.heappop(kth)
-        for flat2, pid in candidates:
-            if len(kth) == k and flat2 > (-kth[0] * SLACK / KM_PER_DEG) ** 2:
+        """What :meth:`Grid.nearest` answers, from the points found so far and more if needed."""
+        weights = self.grid.weights if need > 0 else None
+        if weights is not None and (self.grid.top or 0) < need:
+            return []
+        found, i = self.found, 0
+        out: list[tuple[float, str]] = []
+        while len(out) < k:
+            if i == len(found) and not self._advance():
                 break
-            if not accept(pid):
+            item = found[i]
+            i += 1
+            if weights is not None and weights[item[1]] < need:
                 continue
-            d = haversine_km_coords(lat, lon, *points[pid])
-            if d <= max_km:
-                found.append((d, pid))
-                if len(kth) < k:
-                    heapq.heappush(kth, -d)
-                elif d < -kth[0]:
-                    heapq.heapreplace(kth, -d)
-        found.sort()
-        return found[:k]
+            if accept(item[1]):
+                out.append(item)
+        return out
 
-    def _scan(self, query: _Query) -> list[tuple[float, str]]:
-        """Every point, by great-circle distance (near the poles and for very large distances)."""
-        lat, lon, max_km, k, accept, need = query
-        weights = self.weights if need > 0 else None
-        found = []
-        for pid, (plat, plon) in self.points.items():
-            if weights is not None and weights[pid] < need:
-                continue
-            if accept(pid):
-                d = haversine_km_coords(lat, lon, plat, plon)
-                if d <= max_km:
-                    found.append((d, pid))
-        found.sort()
-        return found[:k]
+    def _advance(self) -> bool:
+        """Make one more point final; False when none is left within ``max_km``."""
+        rough, exact = self.rough, self.exact
+        while True:
+            top = exact[0][0] if exact else math.inf
+            low = rough[0][0] if rough else math.inf
+            if min(top, low, self.bound) > self.max_km:
+                return False
+            if top < low and top < self.bound:
+                self.found.append(heapq.heappop(exact))
+                return True
+            if low <= self.bound:
+                _, cell, pid = heapq.heappop(rough)
+                if pid:
+                    plat, plon = self.grid.points[pid]
+                    d = haversine_km_coords(self.lat, self.lon, plat, plon)
+                    heapq.heappush(exact, (d, pid))
+                else:
+                    self._estimate(self.grid.cells[cell])
+            else:
+                self._open()
+
+    def _open(self) -> None:
+        """Open the next ring; near the poles, beyond ``MAX_RINGS`` rings, or when a ring has
+        more cells than a fraction of all points, take every point outside the opened rings."""
+        r, lat, lon = self.rings, self.lat, self.lon
+        row, col = cell_of(lat, lon)
+        grid = self.grid
+        if abs(lat) + (r + 1) * CELL_DEG > POLAR_DEG or r > MAX_RINGS:
+            for pid in self._outside(row, col, r):
+                plat, plon = grid.points[pid]
+                heapq.heappush(self.exact, (haversine_km_coords(lat, lon, plat, plon), pid))
+            self.bound = math.inf
+            return
+        if r > len(grid.points) / (8 * SCAN_RATIO):
+            self._estimate(self._outside(row, col, r))
+            self.bound = math.inf
+            return
+        cells, rough = grid.cells, self.rough
+        squeeze = math.cos(math.radians(lat))
+        for cell in _ring(row, col, r):
+            if cell in cells:
+                i, j = cell
+                dlat = max(0.0, (i * CELL_DEG - 90.0) - lat, lat - ((i + 1) * CELL_DEG - 90.0))
+                west = j * CELL_DEG - 180.0
+                if (lon - west) % 360.0 <= CELL_DEG:
+                    dlon = 0.0
+                else:
+                    dlon = min((west - lon) % 360.0, (lon - west - CELL_DEG) % 360.0) * squeeze
+                low = math.sqrt(dlat * dlat + dlon * dlon) * KM_PER_SLACK
+                heapq.heappush(rough, (low, cell, ""))
+        self.rings = r + 1
+        self.bound = _outside_bound_km(lat, r)
+
+    def _outside(self, row: int, col: int, r: int) -> Iterator[str]:
+        """Every point outside the block of ``r`` rings around the cell."""
+        for (i, j), ids in self.grid.cells.items():
+            dcol = abs(j - col) % COLS
+            if max(abs(i - row), min(dcol, COLS - dcol)) >= r:
+                yield from ids
+
+    def _estimate(self, pids: Iterable[str]) -> None:
+        """Points waiting, keyed by a lower bound of their distance (flat-earth / ``SLACK``)."""
+        lat, lon, points, rough = self.lat, self.lon, self.grid.points, self.rough
+        squeeze = math.cos(math.radians(lat))
+        for pid in pids:
+            plat, plon = points[pid]
+            dlon = abs(plon - lon)
+            dlon = (360.0 - dlon if dlon > 180.0 else dlon) * squeeze
+            low = math.sqrt((plat - lat) ** 2 + dlon * dlon) * KM_PER_SLACK
+            heapq.heappush(rough, (low, NO_CELL, pid))

@@ -8,9 +8,10 @@ other module imports from here, so the arrows point one way: greedy → fill →
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from schemas.types import Service
-from services.allocator.placement.grid import Grid
+from services.allocator.placement.grid import Grid, Walk
 from services.geo import haversine_km_coords
 
 SCARCE: frozenset[Service] = frozenset(
@@ -42,28 +43,36 @@ class Option:
 class Rooms:
     """Places left per shelter during a batch: a base (available at the tick) minus uses."""
 
+    __slots__ = ("_base", "_known", "_left")
+
     def __init__(self, base: Callable[[str], int]) -> None:
         self._base = base
         self._known: dict[str, int] = {}
-        self._used: dict[str, int] = {}
+        self._left: dict[str, int] = {}
 
     def left(self, shelter_id: str) -> int:
+        left = self._left.get(shelter_id)
+        if left is None:
+            left = self._left[shelter_id] = self._base_of(shelter_id)
+        return left
+
+    def _base_of(self, shelter_id: str) -> int:
         base = self._known.get(shelter_id)
         if base is None:
             base = self._known[shelter_id] = self._base(shelter_id)
-        return base - self._used.get(shelter_id, 0)
+        return base
 
     def capacity(self, shelter_id: str) -> int:
         """Places at the tick: what is left plus what the batch has taken so far."""
-        return self.left(shelter_id) + self._used.get(shelter_id, 0)
+        return self._base_of(shelter_id)
 
     def take(self, shelter_id: str, persons: int) -> None:
-        self._used[shelter_id] = self._used.get(shelter_id, 0) + persons
+        self._left[shelter_id] = self.left(shelter_id) - persons
 
     def fork(self) -> "Rooms":
         twin = Rooms(self._base)
         twin._known = self._known  # the base never changes during a batch
-        twin._used = dict(self._used)
+        twin._left = dict(self._left)
         return twin
 
 
@@ -76,8 +85,31 @@ class Supply:
     max_km: float
     scarce_detour_km: float = 0.5
 
+    @cached_property
+    def walks(self) -> dict[tuple[float, float], Walk]:
+        """The batch's nearest-neighbour searches, one per position (the grid does not change
+        during a batch)."""
+        return {}
+
+    @cached_property
+    def scarce(self) -> dict[str, frozenset[Service]]:
+        """The scarce services of each shelter looked at."""
+        return {}
+
+    def nearest(
+        self, lat: float, lon: float, k: int, accept: Callable[[str], bool], need: int = 0
+    ) -> list[tuple[float, str]]:
+        """:meth:`Grid.nearest` within ``max_km``, sharing the search from each position."""
+        walk = self.walks.get((lat, lon))
+        if walk is None:
+            walk = self.walks[(lat, lon)] = Walk(self.grid, lat, lon, self.max_km)
+        return walk.nearest(k, accept, need)
+
     def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
-        unneeded = len((self.services(shelter_id) & SCARCE) - d.requires)
+        scarce = self.scarce.get(shelter_id)
+        if scarce is None:
+            scarce = self.scarce[shelter_id] = self.services(shelter_id) & SCARCE
+        unneeded = len(scarce - d.requires) if scarce else 0
         return Option(
             d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
         )
@@ -90,7 +122,7 @@ class Supply:
                 not requires or requires <= services(shelter_id)
             )
 
-        near = self.grid.nearest(d.lat, d.lon, self.max_km, k or CANDIDATES, fits, d.size)
+        near = self.nearest(d.lat, d.lon, k or CANDIDATES, fits, d.size)
         return sorted((self.option(d, sid, km) for km, sid in near), key=by_cost)
 
     def distance(self, d: Demand, shelter_id: str) -> float:
