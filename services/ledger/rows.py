@@ -208,6 +208,10 @@ def _decision(rows: Rows, record: Record, ce: CloudEvent, d: AllocationDecision)
         rows.add("households", (w.alert_id, w.household_index, d.region_pcode, w.persons,
                                 sorted(w.needs), "waitlisted", w.reason.value, None, None, None,
                                 d.decision_id, d.decided_at, DECISION_RANK))  # fmt: skip
+    for x in d.dropped:  # rejected by a confirming partner: never placed (persons, needs kept)
+        rows.add("households", (x.alert_id, x.household_index, d.region_pcode, None,
+                                [], "dropped", None, None, None, None,
+                                d.decision_id, d.decided_at, DECISION_RANK))  # fmt: skip
 
 
 def _escalation(rows: Rows, record: Record, ce: CloudEvent, e: EscalationEvent) -> None:

@@ -319,3 +319,18 @@ def test_held_households_are_never_placed_before_a_confirmation_in_the_log(steps
                 assert answered.get(w.alert_id) == Verdict.REJECTED
     for alert_id in state.held_alerts:
         assert alert_id not in answered  # answered alerts are held no more
+
+
+def test_the_ledger_records_dropped_households_as_dropped() -> None:
+    from services.allocator.domain.decisions import encode_decision
+    from services.ledger.rows import DECISION_RANK, Record, rows_of
+
+    state, _ = run([held_alert()])
+    (made,) = decide(state, verdict(Verdict.REJECTED), CONFIG).decisions
+    value = encode_decision(made)
+    rows = rows_of(Record(topic="allocation.decisions.v1", partition=0, offset=0, value=value))
+    households = rows.tables["households"]
+    assert [(r[0], r[1], r[5], r[12]) for r in households] == [
+        ("big-1", i, "dropped", DECISION_RANK) for i in range(3)
+    ]
+    assert {r[3] for r in households} == {None}  # persons and needs kept from the alert's row
