@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from services.cli.base import app
@@ -34,6 +36,25 @@ def bench_allocator(
     from services.bench.allocator import report
 
     typer.echo(report(_as_bench_admin(), quality=quality))
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    start: float = typer.Option(25.0, help="Alerts/s offered in the first step."),
+    factor: float = typer.Option(1.5, help="Each step offers this many times the last."),
+    steps: int = typer.Option(12, help="Most steps before stopping (it stops at saturation)."),
+    duration: float = typer.Option(8.0, help="Seconds of sending per step."),
+    regions: int = typer.Option(10, min=1, max=10, help="Regions the alerts spread over."),
+    shelters: int = typer.Option(20, min=1, help="Shelters per region."),
+    out: Path | None = typer.Option(None, help="JSON report path (default: state folder)."),
+) -> None:
+    """Intake + allocator end to end at rising rates until saturation, next to a raw two-hop
+    aiokafka loop on the same broker; writes a JSON report."""
+    from services.bench.pipeline import Options, run
+
+    opts = Options(start=start, factor=factor, steps=steps, duration=duration, regions=regions,
+                   shelters=shelters)  # fmt: skip
+    typer.echo(run(_as_bench_admin(), opts, out))
 
 
 @bench_app.command("ledger")

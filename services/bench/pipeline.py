@@ -1,0 +1,256 @@
+"""`corridor bench pipeline`: intake and the allocator as worker processes (each its own
+principal), fed signed displacement alerts by the protection cluster as itself (over TLS) at
+rising rates until saturation; next to a raw two-hop aiokafka loop on the same broker in the
+same run.
+
+Latency is from the time the harness hands an alert to its producer to the time a reader of
+allocation.decisions.v1 sees the decision naming that alert (the raw loop: its copy on the
+second hop's output, matched by key). The pure parts are in pipeline_model.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from schemas.catalogue import ALLOCATION_DECISIONS, REGION_PARTITIONS, topic_name
+from services.bench import pipeline_load as load
+from services.bench.pipeline_model import (
+    Saturation,
+    Step,
+    harness_bound,
+    measure_step,
+    rate_schedule,
+    report,
+    saturation_rate,
+)
+from services.bench.pipeline_text import summary
+from services.bench.procs import process
+from services.config import Settings
+from services.kafka_access import connect, connect_partner
+from services.publish import secrets
+from services.stack import topics
+from services.stack.local import prepare
+
+REGIONS = ("HT01", "HT02", "HT03", "HT04", "HT05", "HT06", "HT07", "HT08", "HT09", "HT10")
+ADMIN = "admin"  # the bench's own principal (services/cli/bench.py)
+
+
+@dataclass(frozen=True)
+class Options:
+    start: float = 25.0  # alerts/s of the first step
+    factor: float = 1.5
+    steps: int = 12
+    duration: float = 8.0  # seconds of sending per step
+    regions: int = 10
+    shelters: int = 20  # per region
+    backlog: int = 20_000  # messages the raw loop copies flat out, for its own saturation rate
+    drain: float = 60.0  # most seconds to wait for a step's last decisions, beyond 2 durations
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Alerts offered at one rate, kept so the raw loop gets the very same messages."""
+
+    rate: float
+    messages: list[load.Outgoing]
+    half: bool = False  # the check at half the saturation rate
+
+
+@dataclass
+class Run:
+    """What one run measured, before it becomes the report."""
+
+    pipeline: list[Step]
+    saturated: int | None
+    reason: str | None
+    half: Step | None
+    raw: list[Step]
+    raw_half: Step | None
+    raw_backlog: Step | None
+    peaks: dict[str, int | None]
+
+
+async def _step(seen: load.Seen, access: dict[str, Any], topic: str, rate: float,
+                messages: list[load.Outgoing], wait: float, drain: float) -> Step:  # fmt: skip
+    sends = await load.paced(access, topic, messages, rate)
+    await seen.until_all(list(sends), within=drain)
+    return measure_step(rate, sends, seen.at, wait=wait)
+
+
+async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, str],
+                    home: Path, plan: list[Offer],
+                    peaks: dict[str, int | None]) -> tuple[list[Step], int | None,
+                                                           str | None, Step | None]:  # fmt: skip
+    tick = settings.tick_interval
+    regions = REGIONS[: opts.regions]
+    keys = secrets(settings)
+    alerts_topic = topic_name(load.ALERTS, ns)
+    partner = connect_partner(load.ALERTER, settings)
+    seen = load.Seen(connect(settings.bootstrap_servers, settings=settings),
+                     topic_name(ALLOCATION_DECISIONS, ns), REGION_PARTITIONS)  # fmt: skip
+    await seen.start()
+    steps: list[Step] = []
+    saturated = reason = half = None
+    try:
+        with (
+            process(["-m", "services.intake", "worker", "-l", "warn"], env,
+                    home / "intake.log", peaks, "intake") as intake,
+            process(["-m", "services.allocator", "worker", "-l", "warn"], env,
+                    home / "allocator.log", peaks, "allocator") as allocator,
+        ):  # fmt: skip
+            seen.workers = [intake, allocator]
+            now = load.utc_now()
+            places = load.shelters(regions, opts.shelters, keys[load.OPERATOR], now)
+            await load.paced(connect_partner(load.OPERATOR, settings),
+                             topic_name(load.SHELTERS, ns), places, None)  # fmt: skip
+            warm = load.alerts(regions, len(regions), keys[load.ALERTER], now, f"warm-{ns}")
+            sends = await load.paced(partner, alerts_topic, warm, None)
+            if not await seen.until_all(list(sends), within=180):
+                raise RuntimeError(f"no decision for the warm-up alerts: see {home}/*.log")
+            rule = Saturation()
+            for i, rate in enumerate(rate_schedule(opts.start, opts.factor, opts.steps)):
+                messages = load.alerts(
+                    regions,
+                    max(2, round(rate * opts.duration)),
+                    keys[load.ALERTER],
+                    load.utc_now(),
+                    f"s{i}-{ns}",
+                )
+                plan.append(Offer(rate, messages))
+                step = await _step(seen, partner, alerts_topic, rate, messages, tick,
+                                   2 * opts.duration + opts.drain)  # fmt: skip
+                steps.append(step)
+                print(_line(f"pipeline step {i + 1}", step), flush=True)
+                if harness_bound(step):
+                    saturated, reason = i, "the harness could not offer the rate"
+                    break
+                reason = rule.reason(step, tick)
+                if reason is not None:
+                    saturated = i
+                    break
+            # let a saturated step's backlog drain before the check at half the saturation rate
+            await seen.until_all([o.messages[-1].key.decode() for o in plan], opts.drain)
+            rate = round(saturation_rate(steps, saturated) / 2, 1)
+            messages = load.alerts(regions, max(2, round(rate * opts.duration)),
+                                   keys[load.ALERTER], load.utc_now(), f"half-{ns}")  # fmt: skip
+            plan.append(Offer(rate, messages, half=True))
+            half = await _step(seen, partner, alerts_topic, rate, messages, tick,
+                               2 * opts.duration + opts.drain)  # fmt: skip
+            print(_line("pipeline at half saturation", half), flush=True)
+    finally:
+        await seen.stop()
+    return steps, saturated, reason, half
+
+
+async def _raw(settings: Settings, ns: str, env: dict[str, str], home: Path,
+               plan: list[Offer], opts: Options,
+               peaks: dict[str, int | None]) -> tuple[list[Step], Step | None, Step]:  # fmt: skip
+    """The same messages, at the same rates, through ingress → middle → out: two processes,
+    each consume → produce with aiokafka, nothing else (services/bench/rawloop.py)."""
+    names = {d: f"{ns}.raw.{d}" for d in ("in", "mid", "out")}
+    await topics.ensure_topics(settings.bootstrap_servers, [
+        topics.TopicPlan(names["in"], load.ingress_partitions(), None, "delete"),
+        topics.TopicPlan(names["mid"], REGION_PARTITIONS, None, "delete"),
+        topics.TopicPlan(names["out"], REGION_PARTITIONS, None, "delete"),
+    ])  # fmt: skip
+    # the harness sends as its own principal over the same TLS listener the partners use
+    sender = connect_partner(ADMIN, settings)
+    seen = load.Seen(connect(settings.bootstrap_servers, settings=settings), names["out"],
+                     REGION_PARTITIONS, by_key=True)  # fmt: skip
+    await seen.start()
+    steps, half = [], None
+    hop = ["-m", "services.bench.rawloop", settings.bootstrap_servers]
+    try:
+        with (
+            process([*hop, names["in"], names["mid"], f"{ns}-hop1"], env,
+                    home / "hop1.log", peaks, "raw hop 1") as hop1,
+            process([*hop, names["mid"], names["out"], f"{ns}-hop2"], env,
+                    home / "hop2.log", peaks, "raw hop 2") as hop2,
+        ):  # fmt: skip
+            seen.workers = [hop1, hop2]
+            warm = [load.Outgoing(b"warm", b"up", 0)]
+            await load.paced(sender, names["in"], warm, None)
+            if not await seen.until_all(["warm"], within=120):
+                raise RuntimeError(f"the raw loop copied nothing: see {home}/hop*.log")
+            drain = 2 * opts.duration + opts.drain
+            for offer in plan:
+                step = await _step(seen, sender, names["in"], offer.rate, offer.messages, 0.0,
+                                   drain)  # fmt: skip
+                if offer.half:
+                    half = step
+                else:
+                    steps.append(step)
+                print(_line("raw two-hop loop", step), flush=True)
+            messages = [m for o in plan for m in o.messages]
+            copies = max(1, -(-opts.backlog // len(messages)))  # at least opts.backlog
+            everything = [load.Outgoing(f"b{c}-".encode() + m.key, m.value, m.households)
+                          for c in range(copies) for m in messages]  # fmt: skip
+            sends = await load.paced(sender, names["in"], everything, None)
+            await seen.until_all(list(sends), within=drain)
+            backlog = measure_step(0.0, sends, seen.at)
+            print(_line("raw two-hop loop, backlog", backlog), flush=True)
+    finally:
+        await seen.stop()
+    return steps, half, backlog
+
+
+async def measure(settings: Settings, opts: Options) -> tuple[Run, Path]:
+    ns = f"benchp{uuid.uuid4().hex[:8]}"
+    await prepare(settings.bootstrap_servers, ns, settings.partners_file,
+                  secure=settings.kafka_security != "none")  # fmt: skip
+    home = Path(tempfile.mkdtemp(prefix="corridor-bench-pipeline-"))
+    env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+           "CORRIDOR_TOPIC_NAMESPACE": ns, "CORRIDOR_FAUST_STORE": "memory://",
+           "CORRIDOR_STATE_DIR": str(home), "CORRIDOR_LOG_LEVEL": "WARNING",
+           "CORRIDOR_TICK_INTERVAL": str(settings.tick_interval)}  # fmt: skip
+    if settings.partner_secrets_file is not None:  # the workers' state folder is the bench's
+        env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file.resolve())
+    peaks: dict[str, int | None] = {}
+    plan: list[Offer] = []
+    steps, saturated, reason, half = await _pipeline(settings, opts, ns, env, home, plan, peaks)
+    raw, raw_half, backlog = await _raw(settings, ns, env, home, plan, opts, peaks)
+    peaks["harness"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return Run(steps, saturated, reason, half, raw, raw_half, backlog, peaks), home
+
+
+def _line(name: str, s: Step) -> str:
+    lat = s.latency
+    return (f"{name:<30} offered {s.offered_per_s:>8,.0f}/s  decided {s.decided_per_s:>8,.0f}/s"
+            f"  {s.households_per_s:>8,.0f} households/s  p50 {lat.p50 * 1000:>7.1f} ms"
+            f"  p99 {lat.p99 * 1000:>7.1f} ms  max {lat.max * 1000:>7.1f} ms"
+            f"  ({s.decided}/{s.sent})")  # fmt: skip
+
+
+def to_report(run: Run, settings: Settings, opts: Options, meta: dict[str, Any]) -> dict[str, Any]:
+    return report(
+        meta={**meta, "options": opts.__dict__, "broker": settings.bootstrap_servers},
+        pipeline=run.pipeline, saturated=run.saturated, reason=run.reason, half=run.half,
+        raw=run.raw, raw_half=run.raw_half, raw_backlog=run.raw_backlog,
+        tick=settings.tick_interval, peak_rss_kib=run.peaks,
+    )  # fmt: skip
+
+
+def run(settings: Settings, opts: Options, out: Path | None) -> str:
+    """Measure, write the JSON report (``out``, else the state folder's bench/), summarise."""
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    result, home = asyncio.run(measure(settings, opts))
+    meta = {"started": started.isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+            "seconds": round(time.monotonic() - clock, 1), "logs": str(home)}  # fmt: skip
+    doc = to_report(result, settings, opts, meta)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    path = out or settings.state_dir / "bench" / f"pipeline-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return summary(doc, path)

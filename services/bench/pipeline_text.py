@@ -1,0 +1,58 @@
+"""The terminal summary of `corridor bench pipeline`'s report: each step next to the raw
+loop's on the same messages, the target, peak memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _row(name: str, step: dict[str, Any] | None, households: bool = True) -> str:
+    if not step:
+        return f"{name:<34}{'not measured':>12}"
+    lat = step["latency_ms"]
+    cells = [
+        f"{step['offered_per_s'] or 0:>10,.0f}",
+        f"{step['decided_per_s'] or 0:>10,.0f}",
+        f"{step['households_per_s']:>14,.0f}" if households else f"{'':>14}",
+    ]
+    cells += [
+        "{:>9}".format("n/a" if lat[k] is None else f"{lat[k]:,.1f}") for k in ("p50", "p99", "max")
+    ]
+    return f"{name:<34}" + "".join(cells)
+
+
+def summary(doc: dict[str, Any], path: Path) -> str:
+    """What the terminal shows of the report: each step next to the raw loop's, the target."""
+    p, raw, target = doc["pipeline"], doc["raw_two_hop"], doc["target"]
+    at = p["saturated_at_step"]
+    saturation = "not reached" if at is None else f"step {at + 1} ({p['saturation_reason']})"
+    lines = [
+        f"tick interval {doc['tick_interval_s']:g} s; saturation: {saturation}",
+        f"{'':<34}{'offered/s':>10}{'decided/s':>10}{'households/s':>14}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}",
+    ]
+    for i, step in enumerate(p["steps"]):
+        lines.append(_row(f"pipeline, step {i + 1}", step))
+        raw_step = raw["steps"][i] if i < len(raw["steps"]) else None
+        lines.append(_row("  raw two-hop loop, same messages", raw_step, households=False))
+    lines += [
+        _row("pipeline at half saturation", p["half_saturation"]),
+        _row("  raw two-hop loop, same messages", raw["half_saturation"], households=False),
+        _row("raw two-hop loop, backlog", raw["backlog"], households=False),
+        f"pipeline sustained {p['sustained_events_per_s'] or 0:,.0f} alerts/s"
+        f" ({p['sustained_households_per_s'] or 0:,.0f} households/s); "
+        + (
+            "saturation not reached"
+            if at is None
+            else f"{p['saturation_events_per_s']:,.0f} alerts/s flat out when saturated"
+        ),
+    ]
+    verdict = {True: "holds", False: "does not hold", None: "not measured"}[target["holds"]]
+    lines.append(f"target: {target['rule']}: {verdict} (p99 {target['p99_ms']} ms at"
+                 f" {target['rate_per_s']:,.0f} alerts/s)")  # fmt: skip
+    rss = doc["peak_rss_kib"]
+    lines.append("peak RSS: " + ", ".join(
+        f"{k} {v / 1024:,.0f} MiB" if v else f"{k} n/a" for k, v in rss.items()))  # fmt: skip
+    lines.append(f"report: {path}")
+    return "\n".join(lines)

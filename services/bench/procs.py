@@ -1,0 +1,51 @@
+"""Worker processes of a bench: started with their output in a log file, their peak resident
+memory read from /proc before they stop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from services.config import PROJECT_ROOT
+
+
+def peak_rss_kib(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """The process's peak resident set size (VmHWM) in KiB; None where /proc does not say."""
+    try:
+        status = (proc / str(pid) / "status").read_text()
+    except OSError:
+        return None
+    return parse_vmhwm(status)
+
+
+def parse_vmhwm(status: str) -> int | None:
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+@contextmanager
+def process(
+    argv: list[str], env: dict[str, str], log: Path, peaks: dict[str, int | None], name: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``python argv…`` until the block ends (SIGTERM, then SIGKILL after 60 s); its peak
+    RSS goes into ``peaks[name]`` just before it is stopped."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, *argv], cwd=PROJECT_ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        peaks[name] = peak_rss_kib(proc.pid) if proc.poll() is None else None
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
