@@ -54,12 +54,13 @@ soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator mid-stream (S
 	@for i in $$(seq $${SOAK_RUNS:-10}); do echo "soak run $$i"; $(BIN)/pytest -q -m soak || exit 1; done
 
 .PHONY: bench
-bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP, ledger vs COPY
+bench: $(STAMP) ## Benchmarks on this machine: codec, allocator vs a raw aiokafka loop, quality vs LP, ledger vs COPY, pipeline end to end
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/corridor up
 	$(BIN)/corridor bench codec
 	$(BIN)/corridor bench allocator --quality
 	$(BIN)/corridor bench ledger
+	$(BIN)/corridor bench pipeline
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (lint + format check), mypy and the architecture contracts (import-linter)
