@@ -9,6 +9,7 @@ other module imports from here, so the arrows point one way: greedy → fill →
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from schemas.types import Service
 from services.allocator.placement.grid import Grid, Walk
@@ -33,8 +34,10 @@ class Demand:
     requires: frozenset[Service]
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """A shelter for a household: its cost (see :meth:`Supply.option`) and distance. A named
+    tuple: the batch makes tens of thousands of them."""
+
     cost: float
     distance_km: float
     shelter_id: str
