@@ -27,6 +27,9 @@ def _what(e: EscalationEvent) -> str:
         return f"refresh shelter data: {', '.join(e.shelter_ids) or 'none left'}"
     if e.reason == R.HAZARD:
         return "hazard warning in force: prepare places and vehicles"
+    if e.reason == R.CONFIRMATION_NEEDED:
+        held = ", ".join(e.alert_ids) or "none left"
+        return f"{people} held, confirm or reject alert {held}{waited}"
     if e.reason == R.UNACKNOWLEDGED:
         return f"nobody acknowledged {', '.join(e.chases) or 'it'} in time; {people}{waited}"
     return f"{people}{waited}"

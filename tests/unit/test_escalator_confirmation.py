@@ -111,3 +111,12 @@ def test_the_escalators_replay_of_the_allocator_sees_the_hold_and_the_answer() -
         (CONFIRMATION_NEEDED, EscalationStatus.RESOLVED): 0,
         (EscalationReason.UNMET_NEED, EscalationStatus.OPEN): 12,
     }
+
+
+def test_an_operator_reads_what_to_confirm() -> None:
+    from services.lines import escalation_line
+
+    [opened] = changed(Run()(holding(1, ("big-1", "protection-ht", 600))))
+    line = escalation_line(to_contract(opened))
+    assert line.startswith("HT01 L2 confirmation_needed → shelter_cccm: 2400 people")
+    assert "confirm or reject alert big-1" in line and "acknowledge by" in line
