@@ -50,39 +50,38 @@ def dispatch(
     riders: Sequence[Rider], vehicles: Mapping[str, Vehicle], now: datetime
 ) -> tuple[dict[str, Ride], tuple[Vehicle, ...]]:
     """Rides by rider ident (riders without one stay transport-pending), and busy vehicles."""
-    free = [vehicles[v] for v in sorted(vehicles) if vehicles[v].free_at(now)]
+    # free vehicles not yet on a trip of this batch, and the trips by alert and shelter (only
+    # riders of both may join one): a rider looks at those, not at every vehicle
+    idle = [vehicles[v] for v in sorted(vehicles) if vehicles[v].free_at(now)]
     trips: dict[str, _Trip] = {}
+    legs: dict[tuple[str, str], list[_Trip]] = {}
     rides: dict[str, Ride] = {}
     busy: dict[str, Vehicle] = {}
     for rider in riders:
         best: tuple[float, str] | None = None
-        for vehicle in free:
-            trip = trips.get(vehicle.vehicle_id)
-            if trip is None:
-                trip = _Trip(
-                    vehicle,
-                    rider.alert_id,
-                    rider.shelter_id,
-                    vehicle.seats,
-                    vehicle.accessible_places,
-                )
-            elif (trip.alert_id, trip.shelter_id) != (rider.alert_id, rider.shelter_id):
+        lat, lon = rider.origin
+        for trip in legs.get((rider.alert_id, rider.shelter_id), ()):
+            if _carries(trip, rider):
+                km = haversine_km_coords(trip.vehicle.lat, trip.vehicle.lon, lat, lon)
+                if best is None or (km, trip.vehicle.vehicle_id) < best:
+                    best = (km, trip.vehicle.vehicle_id)
+        for vehicle in idle:
+            if vehicle.seats < rider.size or (rider.accessible and vehicle.accessible_places < 1):
                 continue
-            if not _carries(trip, rider):
-                continue
-            km = haversine_km_coords(vehicle.lat, vehicle.lon, *rider.origin)
+            km = haversine_km_coords(vehicle.lat, vehicle.lon, lat, lon)
             if best is None or (km, vehicle.vehicle_id) < best:
                 best = (km, vehicle.vehicle_id)
         if best is None:
             continue
         to_origin, vehicle_id = best
         vehicle = vehicles[vehicle_id]
-        trip = trips.setdefault(
-            vehicle_id,
-            _Trip(
+        trip = trips.get(vehicle_id)
+        if trip is None:
+            trip = trips[vehicle_id] = _Trip(
                 vehicle, rider.alert_id, rider.shelter_id, vehicle.seats, vehicle.accessible_places
-            ),
-        )
+            )
+            legs.setdefault((rider.alert_id, rider.shelter_id), []).append(trip)
+            idle.remove(vehicle)
         trip.seats -= rider.size
         trip.accessible -= 1 if rider.accessible else 0
         loaded = haversine_km_coords(*rider.origin, *rider.destination)
