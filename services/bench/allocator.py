@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS, topic_name
 from schemas.codec import encode_structured
@@ -70,18 +73,34 @@ def _paced(region: str, pairs: int) -> tuple[list[SequencedEvent], list[Sequence
 
 @contextmanager
 def _process(argv: list[str], env: dict[str, str], log: str) -> Iterator[None]:
+    """A worker process; with CORRIDOR_BENCH_PROFILE=<folder>, py-spy samples it meanwhile and
+    writes `<folder>/<log name>.txt` (collapsed stacks: `py-spy record -f raw`)."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             argv, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
+    spy = _profiler(proc.pid, log, env.get("CORRIDOR_BENCH_PROFILE"))
     try:
         yield
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+            spy.wait(60)
         proc.terminate()
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _profiler(pid: int, log: str, folder: str | None) -> subprocess.Popen[bytes] | None:
+    if not folder:
+        return None
+    spy = shutil.which("py-spy", path=os.path.dirname(sys.executable)) or "py-spy"
+    out = Path(folder) / f"{Path(log).stem}.txt"
+    argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+            "--output", str(out)]  # fmt: skip
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def _run(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
+from faust.types import EventT
 
 from schemas.codec import encode_structured, to_event
 from schemas.outputs import RejectedMessage
@@ -24,18 +28,27 @@ from services.intake.app import (
 )
 from services.intake.core import Refused, screen
 from services.intake.record import Record
-from services.intake.sequencer import Admission, Seen, sequence
-from services.streams import catalogue_name, wall_clock
+from services.intake.sequencer import Admission, Seen, Sequenced, sequence
+from services.streams import (
+    BATCH,
+    BATCH_WITHIN,
+    by_partition,
+    catalogue_name,
+    in_partition,
+    wall_clock,
+)
+
+Sent = list[Awaitable[Any]]  # what the broker has yet to acknowledge
 
 
-async def refuse(refusal: RejectedMessage, key: bytes | None) -> None:
+async def refuse(refusal: RejectedMessage, key: bytes | None) -> Awaitable[Any]:
     event = to_event(
         refusal,
         id=f"rejected:{refusal.topic}:{refusal.partition}:{refusal.offset}",
         source=INTAKE_SOURCE,
         time=refusal.rejected_at,
     )
-    await rejected.send(key=key, value=encode_structured(event))
+    sent = await rejected.send(key=key, value=encode_structured(event))
     log.info(
         "refused",
         reason=refusal.reason.value,
@@ -45,56 +58,85 @@ async def refuse(refusal: RejectedMessage, key: bytes | None) -> None:
         event_id=refusal.event_id,
         partner=refusal.partner_id,
     )
+    return sent
 
 
-async def append(event: SequencedEvent) -> None:
+async def append(event: SequencedEvent) -> Awaitable[Any]:
     value = encode_structured(event.to_cloudevent())
-    await region_events.send(key=event.region_pcode.encode(), value=value)
+    return await region_events.send(key=event.region_pcode.encode(), value=value)
+
+
+async def admit_or_refuse(event: EventT) -> Awaitable[Any]:
+    """One ingress record: to the sequencer, or refused with a reason."""
+    message = event.message
+    record = Record.of(
+        catalogue_name(message.topic, settings), message.partition, message.offset,
+        message.key, message.value, message.headers,
+        received_at=datetime.fromtimestamp(message.timestamp, UTC),
+    )  # fmt: skip
+    try:
+        outcome = screen(record, partners, regions)
+    except Exception:  # a bug of ours must not stop the gate nor lose the message
+        log.exception("screening failed", topic=record.topic, offset=record.offset)
+        outcome = Refused(RejectReason.MALFORMED, "intake could not read this message")
+    if isinstance(outcome, Refused):
+        refusal = record.rejection(
+            outcome.reason, outcome.message,
+            event_id=outcome.event_id, partner_id=outcome.partner_id,
+        )  # fmt: skip
+        return await refuse(refusal, record.key)
+    admission = Admission.of(record, outcome)
+    return await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
 
 
 @app.agent(ingress, concurrency=1)
 async def gate(stream: faust.StreamT) -> None:
-    """Every ingress record is admitted (to the sequencer) or refused, never dropped."""
-    async for event in stream.events():
-        message = event.message
-        record = Record.of(
-            catalogue_name(message.topic, settings), message.partition, message.offset,
-            message.key, message.value, message.headers,
-            received_at=datetime.fromtimestamp(message.timestamp, UTC),
-        )  # fmt: skip
-        try:
-            outcome = screen(record, partners, regions)
-        except Exception:  # a bug of ours must not stop the gate nor lose the message
-            log.exception("screening failed", topic=record.topic, offset=record.offset)
-            outcome = Refused(RejectReason.MALFORMED, "intake could not read this message")
-        if isinstance(outcome, Refused):
-            refusal = record.rejection(
-                outcome.reason, outcome.message,
-                event_id=outcome.event_id, partner_id=outcome.partner_id,
-            )  # fmt: skip
-            await refuse(refusal, record.key)
-        else:
-            admission = Admission.of(record, outcome)
-            await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
+    """Every ingress record is admitted (to the sequencer) or refused, never dropped. A batch
+    at a time; its offsets commit (faust acks it) once the broker has all it sent."""
+    # take_events is on faust.Stream, not on its StreamT stub
+    async for batch in stream.take_events(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
+        await asyncio.gather(*[await admit_or_refuse(event) for event in batch])
+
+
+async def sequence_batch(events: Sequence[EventT]) -> None:
+    """Each admission in log order; each `seen` key written once per batch, in its event's
+    changelog partition, and acknowledged before any region event of the batch leaves (a
+    redelivered admission then finds its stamp and repeats its events byte for byte); returns
+    when the broker has everything (only then does faust ack the batch, so commit its
+    offsets)."""
+    results: list[tuple[Admission, Sequenced]] = []
+    for part in by_partition(events).values():
+        remembered: dict[bytes, bytes] = {}  # this batch's writes, read before the table
+        with in_partition(part[-1]):  # the table partition to read and write
+            for event in part:
+                admission = Admission.from_bytes(event.message.value or b"")
+                key = admission.event_id.encode()
+                known = remembered.get(key) or seen.get(key)
+                result = sequence(
+                    admission, None if known is None else Seen.from_bytes(known), wall_clock()
+                )
+                if result.remember is not None:
+                    remembered[key] = result.remember.to_bytes()
+                results.append((admission, result))
+            for key, value in remembered.items():
+                seen[key] = value
+    await seen.acknowledged()
+    sent: Sent = []
+    for admission, result in results:
+        for appended in result.events:
+            sent.append(await append(appended))
+            log.info("sequenced", region=appended.region_pcode, event_id=appended.event_id)
+        if result.rejected is not None:
+            sent.append(await refuse(result.rejected, admission.record.key))
+    await asyncio.gather(*sent)
 
 
 @app.agent(admitted, concurrency=1)
 async def sequencer(stream: faust.StreamT) -> None:
     """First copy of an id: stamped into its regions' logs. Redelivery: the same again."""
-    async for raw in stream:
-        admission = Admission.from_bytes(raw)
-        key = admission.event_id.encode()
-        known = seen.get(key)
-        result = sequence(
-            admission, None if known is None else Seen.from_bytes(known), wall_clock()
-        )
-        if result.remember is not None:
-            seen[key] = result.remember.to_bytes()
-        for event in result.events:
-            await append(event)
-            log.info("sequenced", region=event.region_pcode, event_id=event.event_id)
-        if result.rejected is not None:
-            await refuse(result.rejected, admission.record.key)
+    # take_events is on faust.Stream, not on its StreamT stub
+    async for batch in stream.take_events(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
+        await sequence_batch(batch)
 
 
 @app.timer(interval=settings.tick_interval, on_leader=True)
