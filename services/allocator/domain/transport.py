@@ -60,11 +60,11 @@ def dispatch(
     for rider in riders:
         best: tuple[float, str] | None = None
         lat, lon = rider.origin
-        for trip in legs.get((rider.alert_id, rider.shelter_id), ()):
-            if _carries(trip, rider):
-                km = haversine_km_coords(trip.vehicle.lat, trip.vehicle.lon, lat, lon)
-                if best is None or (km, trip.vehicle.vehicle_id) < best:
-                    best = (km, trip.vehicle.vehicle_id)
+        for leg in legs.get((rider.alert_id, rider.shelter_id), ()):
+            if _carries(leg, rider):
+                km = haversine_km_coords(leg.vehicle.lat, leg.vehicle.lon, lat, lon)
+                if best is None or (km, leg.vehicle.vehicle_id) < best:
+                    best = (km, leg.vehicle.vehicle_id)
         for vehicle in idle:
             if vehicle.seats < rider.size or (rider.accessible and vehicle.accessible_places < 1):
                 continue
@@ -75,8 +75,10 @@ def dispatch(
             continue
         to_origin, vehicle_id = best
         vehicle = vehicles[vehicle_id]
-        trip = trips.get(vehicle_id)
-        if trip is None:
+        joined = trips.get(vehicle_id)
+        if joined is not None:
+            trip = joined
+        else:
             trip = trips[vehicle_id] = _Trip(
                 vehicle, rider.alert_id, rider.shelter_id, vehicle.seats, vehicle.accessible_places
             )
