@@ -131,7 +131,7 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
                 if harness_bound(step):
                     saturated, reason = i, "the harness could not offer the rate"
                     break
-                reason = rule.reason(step, tick)
+                reason = rule.reason(step, tick, baseline=steps[0])
                 if reason is not None:
                     saturated = i
                     break
@@ -244,9 +244,11 @@ def run(settings: Settings, opts: Options, out: Path | None) -> str:
     from datetime import UTC, datetime
 
     started = datetime.now(UTC)
+    busy = os.getloadavg()  # the machine is shared: how busy it was
     clock = time.monotonic()
     result, home = asyncio.run(measure(settings, opts))
     meta = {"started": started.isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+            "load_average_at_start": busy, "load_average_at_end": os.getloadavg(),
             "seconds": round(time.monotonic() - clock, 1), "logs": str(home)}  # fmt: skip
     doc = to_report(result, settings, opts, meta)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")

@@ -94,20 +94,24 @@ def measure_step(
 @dataclass(frozen=True)
 class Saturation:
     """When a step counts as saturated: the outputs stop following the offered rate (below
-    ``follow`` of it, or some never came), or p99 latency runs past one tick + ``runaway`` s."""
+    ``follow`` of it, or some never came), or latency runs away: p99 more than ``runaway`` tick
+    intervals above the first step's p99 (a queue longer than the wait for a tick)."""
 
     follow: float = 0.9
-    runaway: float = 2.0
+    runaway: float = 1.0
 
-    def reason(self, step: Step, tick: float) -> str | None:
-        """Why ``step`` is past saturation; None while the pipeline follows."""
+    def reason(self, step: Step, tick: float, baseline: Step | None = None) -> str | None:
+        """Why ``step`` is past saturation, ``baseline`` being the first step; None while the
+        pipeline follows."""
         if step.decided < step.sent:
             return f"{step.sent - step.decided} of {step.sent} messages never decided"
         if step.decided_per_s < self.follow * step.offered_per_s:
             return (f"decided {step.decided_per_s:,.0f}/s < {self.follow:.0%} of offered"
                     f" {step.offered_per_s:,.0f}/s")  # fmt: skip
-        if step.latency.p99 > tick + self.runaway:
-            return f"p99 {step.latency.p99:.2f} s > tick {tick:g} s + {self.runaway:g} s"
+        base = baseline.latency.p99 if baseline is not None else tick
+        if step.latency.p99 > base + self.runaway * tick:
+            return (f"p99 {step.latency.p99:.2f} s > the first step's {base:.2f} s"
+                    f" + {self.runaway:g} × tick {tick:g} s")  # fmt: skip
         return None
 
 

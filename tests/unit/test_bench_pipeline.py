@@ -110,6 +110,17 @@ def test_latency_running_away_saturates_even_at_the_offered_rate() -> None:
     assert reason is not None and reason.startswith("p99")
 
 
+def test_latency_runs_away_against_the_first_steps() -> None:
+    first = stream(20, 10)
+    baseline = measure_step(20, first, at_next_tick(first, 0.2), TICK)  # p99 1.2 s
+    sends = stream(40, 100)
+    slower = measure_step(40, sends, {k: t + 2.1 for k, (t, _) in sends.items()}, TICK)
+    assert Saturation().reason(slower, TICK, baseline) is None  # 2.1 s ≤ 1.2 s + one tick
+    queued = measure_step(40, sends, {k: t + 2.3 for k, (t, _) in sends.items()}, TICK)
+    reason = Saturation().reason(queued, TICK, baseline)
+    assert reason is not None and reason.startswith("p99 2.30 s > the first step's 1.20 s")
+
+
 def test_the_target_is_one_tick_plus_100_ms_at_p99() -> None:
     sends = stream(100, 10)
     assert target_holds(measure_step(100, sends, at_next_tick(sends, 0.09), TICK), TICK)
