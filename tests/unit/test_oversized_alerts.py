@@ -334,3 +334,18 @@ def test_the_ledger_records_dropped_households_as_dropped() -> None:
         ("big-1", i, "dropped", DECISION_RANK) for i in range(3)
     ]
     assert {r[3] for r in households} == {None}  # persons and needs kept from the alert's row
+
+
+@pytest.mark.parametrize(
+    ("partner", "admitted"),
+    [(CONFIRMER, True), (SENDER, True), ("hct-ht", False), ("croix-rouge-ht", True)],
+)
+def test_who_may_acknowledge_a_confirmation_escalation(partner: str, admitted: bool) -> None:
+    """Its recipients: the confirming partners and the senders (any partner sending alerts)."""
+    ack = {"escalation_id": "esc:HT01:confirmation_needed:shelter_cccm:1", "region_pcode": "HT01",
+           "acknowledged_at": NOW.isoformat(), "status": "acknowledged"}  # fmt: skip
+    outcome = screen(ingress(ack, "ingress.escalation-acks.v1", partner), PARTNERS, REGIONS)
+    assert isinstance(outcome, Admitted) is admitted, outcome
+    if not admitted:
+        assert isinstance(outcome, Refused)
+        assert "neither confirms nor sends alerts" in outcome.message
