@@ -179,14 +179,18 @@ def test_no_service_match_and_beyond_max_distance_reasons() -> None:
 
 
 def test_households_without_needs_leave_scarce_places_when_an_equal_one_exists() -> None:
+    """With protection always on (``adaptive_scarce=False``); adaptive protection, the default,
+    leaves places nobody is expected to need to the nearest: test_allocator_protection.py."""
     events = [
         shelter("health", 2, services=frozenset({Service.HEALTH})),
         shelter("plain", 2.2),
         displaced("a1", [family()]),
         tick(R, at(2), 1),
     ]
-    _, decisions = replay(events)
+    _, decisions = replay(events, AllocatorConfig(adaptive_scarce=False))
     assert placements(decisions)[("a1", 0)].shelter_id == "plain"
+    _, decisions = replay(events)
+    assert placements(decisions)[("a1", 0)].shelter_id == "health"
 
 
 def test_stale_shelter_data_is_used_and_flagged() -> None:

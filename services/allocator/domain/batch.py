@@ -17,11 +17,12 @@ from services.allocator.domain.events import (
     PlacesReserved,
     VehicleDispatched,
 )
+from services.allocator.domain.protection import protected
 from services.allocator.domain.reasons import Reasons
 from services.allocator.domain.state import RegionState
 from services.allocator.domain.transport import Ride, Rider, dispatch
 from services.allocator.placement.greedy import assign
-from services.allocator.placement.model import Demand, Option, Rooms, Supply
+from services.allocator.placement.model import SCARCE, Demand, Option, Rooms, Supply
 
 PRIORITY_NEEDS = (Need.MEDICAL, Need.UNACCOMPANIED_CHILDREN, Need.MOBILITY)
 
@@ -128,6 +129,7 @@ def place(
         services,
         config.max_distance_km,
         config.scarce_detour_km,
+        protected(state, (m.household for m in members)) if config.adaptive_scarce else SCARCE,
     )
     demands = {m.ident: m.demand() for m in members}
     placed = assign(list(demands.values()), supply, Rooms(state.available))

@@ -14,5 +14,8 @@ class AllocatorConfig:
     """Shelter data older than this is still used, but the placement is flagged stale."""
     scarce_detour_km: float = 0.5
     """Detour charged per scarce service a household would occupy without needing it."""
+    adaptive_scarce: bool = True
+    """Charge that detour only for the services whose available places do not exceed the
+    expected remaining need (domain/protection.py); False: always, as before issue 10."""
     processed_horizon: timedelta = timedelta(days=7)
     """How long processed event ids are kept to recognise redelivered events (log time)."""

@@ -87,6 +87,9 @@ class Supply:
     services: Callable[[str], frozenset[Service]]
     max_km: float
     scarce_detour_km: float = 0.5
+    protected: frozenset[Service] = SCARCE
+    """The scarce services whose places are worth a detour for this batch
+    (:mod:`services.allocator.domain.protection`); by default all of them."""
 
     @cached_property
     def walks(self) -> dict[tuple[float, float], Walk]:
@@ -96,7 +99,7 @@ class Supply:
 
     @cached_property
     def scarce(self) -> dict[str, frozenset[Service]]:
-        """The scarce services of each shelter looked at."""
+        """The protected scarce services of each shelter looked at."""
         return {}
 
     def nearest(
@@ -111,7 +114,7 @@ class Supply:
     def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
         scarce = self.scarce.get(shelter_id)
         if scarce is None:
-            scarce = self.scarce[shelter_id] = self.services(shelter_id) & SCARCE
+            scarce = self.scarce[shelter_id] = self.services(shelter_id) & self.protected
         unneeded = len(scarce - d.requires) if scarce else 0
         return Option(
             d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
