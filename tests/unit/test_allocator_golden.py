@@ -94,8 +94,8 @@ def test_scarce_lifecycle_decides_as_before() -> None:
 
 GOLDEN = {
     "default": (
-        "5fe32928967726e28bcef6788e90c95f97983a6c3564cefd638de0c4cd09f183",
-        "3527c75819bdc1c49c3b00b7d0be26fc966711bae232cfa90da9b259475c11b4",
+        "7f4528dadca6abc6cc376c49fae9a8733437c9be383007378a3ce02996d62ee4",
+        "14bcb39e287f20e84fc3f66cf9596955da1d7772654d012f339ca672d43e5646",
     ),
     "lifecycle": (
         "79803b574e5d9b707c9f35c30027df1df2e56759578cfe0570aa55d2cb6753b7",
