@@ -15,13 +15,14 @@ import os
 import resource
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from schemas.catalogue import ALLOCATION_DECISIONS, REGION_PARTITIONS, topic_name
+from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS, topic_name
 from services.bench import pipeline_load as load
 from services.bench.pipeline_model import (
+    Latency,
     Saturation,
     Step,
     harness_bound,
@@ -78,10 +79,17 @@ class Run:
 
 
 async def _step(seen: load.Seen, access: dict[str, Any], topic: str, rate: float,
-                messages: list[load.Outgoing], wait: float, drain: float) -> Step:  # fmt: skip
+                messages: list[load.Outgoing], wait: float, drain: float,
+                stage: load.Seen | None = None) -> Step:  # fmt: skip
+    """Offer ``messages`` at ``rate``, wait for their outputs; ``stage``: where they pass on
+    the way (the region log), for the latency of that part."""
     sends = await load.paced(access, topic, messages, rate)
     await seen.until_all(list(sends), within=drain)
-    return measure_step(rate, sends, seen.at, wait=wait)
+    step = measure_step(rate, sends, seen.at, wait=wait)
+    if stage is None:
+        return step
+    part = [stage.at[k] - t for k, (t, _) in sends.items() if k in stage.at]
+    return replace(step, to_region_log=Latency.of(part))
 
 
 async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, str],
@@ -93,9 +101,12 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
     keys = secrets(settings)
     alerts_topic = topic_name(load.ALERTS, ns)
     partner = connect_partner(load.ALERTER, settings)
-    seen = load.Seen(connect(settings.bootstrap_servers, settings=settings),
-                     topic_name(ALLOCATION_DECISIONS, ns), REGION_PARTITIONS)  # fmt: skip
+    internal = connect(settings.bootstrap_servers, settings=settings)
+    seen = load.Seen(internal, topic_name(ALLOCATION_DECISIONS, ns), REGION_PARTITIONS)
+    logged = load.Seen(internal, topic_name(REGION_EVENTS, ns), REGION_PARTITIONS,
+                       ident="event_id")  # fmt: skip
     await seen.start()
+    await logged.start()
     steps: list[Step] = []
     saturated = reason = half = None
     try:
@@ -125,7 +136,7 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
                 )
                 plan.append(Offer(rate, messages))
                 step = await _step(seen, partner, alerts_topic, rate, messages, tick,
-                                   2 * opts.duration + opts.drain)  # fmt: skip
+                                   2 * opts.duration + opts.drain, logged)  # fmt: skip
                 steps.append(step)
                 print(_line(f"pipeline step {i + 1}", step), flush=True)
                 if harness_bound(step):
@@ -142,10 +153,11 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
                                    keys[load.ALERTER], load.utc_now(), f"half-{ns}")  # fmt: skip
             plan.append(Offer(rate, messages, half=True))
             half = await _step(seen, partner, alerts_topic, rate, messages, tick,
-                               2 * opts.duration + opts.drain)  # fmt: skip
+                               2 * opts.duration + opts.drain, logged)  # fmt: skip
             print(_line("pipeline at half saturation", half), flush=True)
     finally:
         await seen.stop()
+        await logged.stop()
     return steps, saturated, reason, half
 
 
@@ -163,7 +175,7 @@ async def _raw(settings: Settings, ns: str, env: dict[str, str], home: Path,
     # the harness sends as its own principal over the same TLS listener the partners use
     sender = connect_partner(ADMIN, settings)
     seen = load.Seen(connect(settings.bootstrap_servers, settings=settings), names["out"],
-                     REGION_PARTITIONS, by_key=True)  # fmt: skip
+                     REGION_PARTITIONS, ident="key")  # fmt: skip
     await seen.start()
     steps, half = [], None
     hop = ["-m", "services.bench.rawloop", settings.bootstrap_servers]

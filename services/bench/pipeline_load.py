@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -125,15 +125,24 @@ def alert_id_of(value: bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def event_id_of(value: bytes) -> str | None:
+    """A region event's id: the partner's event id (a tick's is its own)."""
+    found = orjson.loads(value).get("id")
+    return found if isinstance(found, str) else None
+
+
+Ident = Literal["alert_id", "event_id", "key"]
+
+
 @dataclass
 class Seen:
-    """Reads a topic from its start and notes when each output was first seen, by id: the
-    decision's alert id, or the record's key (the raw loop copies messages as they are)."""
+    """Reads a topic from its start and notes when each record was first seen, by ``ident``: a
+    decision's alert id, a region event's id, or the record's key (the raw loop's copies)."""
 
     access: dict[str, Any]
     topic: str
     partitions: int
-    by_key: bool = False
+    ident: Ident = "alert_id"
     at: dict[str, float] = field(default_factory=dict)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)  # must stay up
     _task: asyncio.Task[None] | None = None
@@ -152,9 +161,14 @@ class Seen:
             now = time.time()
             for records in batch.values():
                 for r in records:
-                    key = r.key.decode() if self.by_key and r.key else alert_id_of(r.value)
+                    key = self._ident(r.key, r.value)
                     if key is not None:
                         self.at.setdefault(key, now)
+
+    def _ident(self, key: bytes | None, value: bytes) -> str | None:
+        if self.ident == "key":
+            return key.decode() if key else None
+        return alert_id_of(value) if self.ident == "alert_id" else event_id_of(value)
 
     async def until_all(self, ids: Sequence[str], within: float) -> bool:
         """Wait until every id has been seen, at most ``within`` s; whether they all were."""

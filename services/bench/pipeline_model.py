@@ -63,6 +63,7 @@ class Step:
     decided_per_s: float
     households_per_s: float
     latency: Latency
+    to_region_log: Latency | None = None  # ingress → region.events.v1: intake's part
 
 
 def measure_step(
@@ -134,14 +135,21 @@ def target_holds(step: Step, tick: float) -> bool:
     return step.decided == step.sent and step.latency.p99 <= tick + TARGET_SLACK
 
 
+def _ms(latency: Latency | None) -> dict[str, Any] | None:
+    if latency is None:
+        return None
+    figures: dict[str, Any] = {
+        k: (round(v * 1000, 1) if math.isfinite(v) else None)
+        for k, v in ((k, getattr(latency, k)) for k in ("p50", "p99", "max"))
+    }  # fmt: skip
+    return {**figures, "samples": latency.samples}
+
+
 def _figures(step: Step) -> dict[str, Any]:
     figures = asdict(step)
-    figures["latency_ms"] = {
-        k: (round(v * 1000, 1) if isinstance(v, float) and math.isfinite(v) else None)
-        for k, v in asdict(step.latency).items() if k != "samples"
-    }  # fmt: skip
-    figures["latency_ms"]["samples"] = step.latency.samples
-    del figures["latency"]
+    figures["latency_ms"] = _ms(step.latency)
+    figures["to_region_log_ms"] = _ms(step.to_region_log)
+    del figures["latency"], figures["to_region_log"]
     for k in ("target_per_s", "offered_per_s", "decided_per_s", "households_per_s"):
         figures[k] = round(figures[k], 1) if math.isfinite(figures[k]) else None
     return figures
@@ -197,4 +205,4 @@ def report(
 
 REPORT_KEYS = ("meta", "tick_interval_s", "pipeline", "raw_two_hop", "target", "peak_rss_kib")
 STEP_KEYS = ("target_per_s", "offered_per_s", "sent", "decided", "decided_per_s",
-             "households_per_s", "latency_ms")  # fmt: skip
+             "households_per_s", "latency_ms", "to_region_log_ms")  # fmt: skip

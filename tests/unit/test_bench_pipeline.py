@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from services.bench import pipeline_load as load
 from services.bench.pipeline_model import (
     REPORT_KEYS,
     STEP_KEYS,
+    Latency,
     Saturation,
     Step,
     harness_bound,
@@ -154,6 +156,7 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
     steps = _steps()
     half_sends = stream(150, 5)
     half = measure_step(150, half_sends, at_next_tick(half_sends, 0.05), TICK)
+    half = replace(half, to_region_log=Latency.of([0.010, 0.020, 0.030]))
     empty = measure_step(150, half_sends, {}, 0.0)  # nothing came out: no latency at all
     doc = report(
         meta={"started": "2026-11-27T02:00:00+00:00"}, pipeline=steps, saturated=2,
@@ -167,6 +170,9 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
         assert tuple(step) == STEP_KEYS
         assert set(step["latency_ms"]) == {"p50", "p99", "max", "samples"}
     assert doc["raw_two_hop"]["half_saturation"]["latency_ms"]["p99"] is None
+    intake = doc["pipeline"]["half_saturation"]["to_region_log_ms"]
+    assert intake == {"p50": 20.0, "p99": 30.0, "max": 30.0, "samples": 3}
+    assert doc["pipeline"]["steps"][0]["to_region_log_ms"] is None
     assert doc["pipeline"]["saturated_at_step"] == 2
     assert doc["pipeline"]["sustained_events_per_s"] == round(steps[1].decided_per_s, 1)
     assert doc["target"]["rate_per_s"] == round(steps[2].decided_per_s / 2, 1)
