@@ -15,7 +15,7 @@ import os
 import resource
 import tempfile
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class Options:
     shelters: int = 20  # per region
     backlog: int = 20_000  # messages the raw loop copies flat out, for its own saturation rate
     drain: float = 60.0  # most seconds to wait for a step's last decisions, beyond 2 durations
+    confirm: bool = True  # repeat a step that looks saturated once before believing it
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,7 @@ class Offer:
 class Run:
     """What one run measured, before it becomes the report."""
 
-    pipeline: list[Step]
-    saturated: int | None
-    reason: str | None
-    half: Step | None
+    pipeline: Climb
     raw: list[Step]
     raw_half: Step | None
     raw_backlog: Step | None
@@ -92,23 +90,78 @@ async def _step(seen: load.Seen, access: dict[str, Any], topic: str, rate: float
     return replace(step, to_region_log=Latency.of(part))
 
 
+@dataclass
+class Climb:
+    """The pipeline's side of a run, step by step."""
+
+    steps: list[Step] = field(default_factory=list)
+    saturated: int | None = None
+    reason: str | None = None
+    half: Step | None = None
+    noise: list[dict[str, Any]] = field(default_factory=list)  # saturated once, not when repeated
+
+
+async def _climb(settings: Settings, opts: Options, ns: str, seen: load.Seen,
+                 logged: load.Seen, plan: list[Offer], climb: Climb) -> None:  # fmt: skip
+    """Rising rates until saturation (a step that looks saturated is repeated once, so that a
+    burst of the other processes on the machine does not end the climb), then half of it."""
+    tick, regions, keys = settings.tick_interval, REGIONS[: opts.regions], secrets(settings)
+    partner, topic = connect_partner(load.ALERTER, settings), topic_name(load.ALERTS, ns)
+    drain = 2 * opts.duration + opts.drain
+
+    async def offer(rate: float, half: bool = False) -> Step:
+        prefix = f"half-{ns}" if half else f"s{len(climb.steps)}-{ns}"
+        messages = load.alerts(regions, max(2, round(rate * opts.duration)),
+                               keys[load.ALERTER], load.utc_now(), prefix)  # fmt: skip
+        plan.append(Offer(rate, messages, half))
+        return await _step(seen, partner, topic, rate, messages, tick, drain, logged)
+
+    now = load.utc_now()
+    places = load.shelters(regions, opts.shelters, keys[load.OPERATOR], now)
+    await load.paced(connect_partner(load.OPERATOR, settings),
+                     topic_name(load.SHELTERS, ns), places, None)  # fmt: skip
+    warm = load.alerts(regions, len(regions), keys[load.ALERTER], now, f"warm-{ns}")
+    if not await seen.until_all(list(await load.paced(partner, topic, warm, None)), 180):
+        raise RuntimeError("no decision for the warm-up alerts: see the workers' logs")
+    rule, rates, repeated = Saturation(), rate_schedule(opts.start, opts.factor, opts.steps), False
+    while len(climb.steps) - len(climb.noise) < len(rates):
+        rate = rates[len(climb.steps) - len(climb.noise)]
+        step = await offer(rate)
+        climb.steps.append(step)
+        print(_line(f"pipeline step {len(climb.steps)}", step), flush=True)
+        if harness_bound(step):
+            climb.saturated, climb.reason = len(climb.steps) - 1, "the harness could not keep up"
+            break
+        reason = rule.reason(step, tick, baseline=climb.steps[0])
+        if reason is not None and opts.confirm and not repeated:
+            print(f"  looks saturated ({reason}): repeating the step", flush=True)
+            climb.noise.append({"step": len(climb.steps) - 1, "reason": reason})
+            repeated = True
+            continue
+        if reason is not None:
+            climb.saturated, climb.reason = len(climb.steps) - 1, reason
+            break
+        if repeated:  # the repeat followed: the first try was noise
+            repeated = False
+    if climb.noise and climb.saturated == climb.noise[-1]["step"] + 1:
+        climb.noise.pop()  # confirmed by its repeat: saturation, not noise
+    # let a saturated step's backlog drain before the check at half the saturation rate
+    await seen.until_all([o.messages[-1].key.decode() for o in plan], opts.drain)
+    climb.half = await offer(round(saturation_rate(climb.steps, climb.saturated) / 2, 1), True)
+    print(_line("pipeline at half saturation", climb.half), flush=True)
+
+
 async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, str],
                     home: Path, plan: list[Offer],
-                    peaks: dict[str, int | None]) -> tuple[list[Step], int | None,
-                                                           str | None, Step | None]:  # fmt: skip
-    tick = settings.tick_interval
-    regions = REGIONS[: opts.regions]
-    keys = secrets(settings)
-    alerts_topic = topic_name(load.ALERTS, ns)
-    partner = connect_partner(load.ALERTER, settings)
+                    peaks: dict[str, int | None]) -> Climb:  # fmt: skip
+    """Intake and the allocator as workers while the climb runs."""
     internal = connect(settings.bootstrap_servers, settings=settings)
     seen = load.Seen(internal, topic_name(ALLOCATION_DECISIONS, ns), REGION_PARTITIONS)
     logged = load.Seen(internal, topic_name(REGION_EVENTS, ns), REGION_PARTITIONS,
                        ident="event_id")  # fmt: skip
     await seen.start()
     await logged.start()
-    steps: list[Step] = []
-    saturated = reason = half = None
+    climb = Climb()
     try:
         with (
             process(["-m", "services.intake", "worker", "-l", "warn"], env,
@@ -117,48 +170,11 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
                     home / "allocator.log", peaks, "allocator") as allocator,
         ):  # fmt: skip
             seen.workers = [intake, allocator]
-            now = load.utc_now()
-            places = load.shelters(regions, opts.shelters, keys[load.OPERATOR], now)
-            await load.paced(connect_partner(load.OPERATOR, settings),
-                             topic_name(load.SHELTERS, ns), places, None)  # fmt: skip
-            warm = load.alerts(regions, len(regions), keys[load.ALERTER], now, f"warm-{ns}")
-            sends = await load.paced(partner, alerts_topic, warm, None)
-            if not await seen.until_all(list(sends), within=180):
-                raise RuntimeError(f"no decision for the warm-up alerts: see {home}/*.log")
-            rule = Saturation()
-            for i, rate in enumerate(rate_schedule(opts.start, opts.factor, opts.steps)):
-                messages = load.alerts(
-                    regions,
-                    max(2, round(rate * opts.duration)),
-                    keys[load.ALERTER],
-                    load.utc_now(),
-                    f"s{i}-{ns}",
-                )
-                plan.append(Offer(rate, messages))
-                step = await _step(seen, partner, alerts_topic, rate, messages, tick,
-                                   2 * opts.duration + opts.drain, logged)  # fmt: skip
-                steps.append(step)
-                print(_line(f"pipeline step {i + 1}", step), flush=True)
-                if harness_bound(step):
-                    saturated, reason = i, "the harness could not offer the rate"
-                    break
-                reason = rule.reason(step, tick, baseline=steps[0])
-                if reason is not None:
-                    saturated = i
-                    break
-            # let a saturated step's backlog drain before the check at half the saturation rate
-            await seen.until_all([o.messages[-1].key.decode() for o in plan], opts.drain)
-            rate = round(saturation_rate(steps, saturated) / 2, 1)
-            messages = load.alerts(regions, max(2, round(rate * opts.duration)),
-                                   keys[load.ALERTER], load.utc_now(), f"half-{ns}")  # fmt: skip
-            plan.append(Offer(rate, messages, half=True))
-            half = await _step(seen, partner, alerts_topic, rate, messages, tick,
-                               2 * opts.duration + opts.drain, logged)  # fmt: skip
-            print(_line("pipeline at half saturation", half), flush=True)
+            await _climb(settings, opts, ns, seen, logged, plan, climb)
     finally:
         await seen.stop()
         await logged.stop()
-    return steps, saturated, reason, half
+    return climb
 
 
 async def _raw(settings: Settings, ns: str, env: dict[str, str], home: Path,
@@ -226,10 +242,10 @@ async def measure(settings: Settings, opts: Options) -> tuple[Run, Path]:
         env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file.resolve())
     peaks: dict[str, int | None] = {}
     plan: list[Offer] = []
-    steps, saturated, reason, half = await _pipeline(settings, opts, ns, env, home, plan, peaks)
+    climb = await _pipeline(settings, opts, ns, env, home, plan, peaks)
     raw, raw_half, backlog = await _raw(settings, ns, env, home, plan, opts, peaks)
     peaks["harness"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return Run(steps, saturated, reason, half, raw, raw_half, backlog, peaks), home
+    return Run(climb, raw, raw_half, backlog, peaks), home
 
 
 def _line(name: str, s: Step) -> str:
@@ -243,8 +259,9 @@ def _line(name: str, s: Step) -> str:
 def to_report(run: Run, settings: Settings, opts: Options, meta: dict[str, Any]) -> dict[str, Any]:
     return report(
         meta={**meta, "options": opts.__dict__, "broker": settings.bootstrap_servers},
-        pipeline=run.pipeline, saturated=run.saturated, reason=run.reason, half=run.half,
-        raw=run.raw, raw_half=run.raw_half, raw_backlog=run.raw_backlog,
+        pipeline=run.pipeline.steps, saturated=run.pipeline.saturated,
+        reason=run.pipeline.reason, half=run.pipeline.half, noise=run.pipeline.noise, raw=run.raw,
+        raw_half=run.raw_half, raw_backlog=run.raw_backlog,
         tick=settings.tick_interval, peak_rss_kib=run.peaks,
     )  # fmt: skip
 

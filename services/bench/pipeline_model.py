@@ -163,6 +163,7 @@ def report(
     reason: str | None,
     half: Step | None,
     raw: Sequence[Step],
+    noise: Sequence[Mapping[str, Any]] = (),
     raw_half: Step | None,
     raw_backlog: Step | None,
     tick: float,
@@ -179,6 +180,7 @@ def report(
             "steps": [_figures(s) for s in pipeline],
             "saturated_at_step": saturated,
             "saturation_reason": reason,
+            "looked_saturated_once": [dict(n) for n in noise],
             "saturation_events_per_s": round(capacity, 1),
             "sustained_events_per_s": round(sustained.decided_per_s, 1) if sustained else None,
             "sustained_households_per_s": (
