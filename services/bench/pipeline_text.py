@@ -36,8 +36,9 @@ def summary(doc: dict[str, Any], path: Path) -> str:
         f"{'':<34}{'offered/s':>10}{'decided/s':>10}{'households/s':>14}"
         f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}   intake: p50, p99 ms",
     ]
+    once = {n["step"] for n in p["looked_saturated_once"]}
     for i, step in enumerate(p["steps"]):
-        lines.append(_row(f"pipeline, step {i + 1}", step))
+        lines.append(_row(f"pipeline, step {i + 1}" + (" (*)" if i in once else ""), step))
         raw_step = raw["steps"][i] if i < len(raw["steps"]) else None
         lines.append(_row("  raw two-hop loop, same messages", raw_step, households=False))
     lines += [
@@ -52,6 +53,9 @@ def summary(doc: dict[str, Any], path: Path) -> str:
             else f"{p['saturation_events_per_s']:,.0f} alerts/s decided at the saturated step"
         ),
     ]
+    if once:
+        lines.append("(*) looked saturated, then followed when repeated: "
+                     + "; ".join(n["reason"] for n in p["looked_saturated_once"]))  # fmt: skip
     verdict = {True: "holds", False: "does not hold", None: "not measured"}[target["holds"]]
     lines.append(f"target: {target['rule']}: {verdict} (p99 {target['p99_ms']} ms at"
                  f" {target['rate_per_s']:,.0f} alerts/s)")  # fmt: skip

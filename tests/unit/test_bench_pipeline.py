@@ -162,6 +162,7 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
         meta={"started": "2026-11-27T02:00:00+00:00"}, pipeline=steps, saturated=2,
         reason="decided 300/s < 90% of offered 400/s", half=half, raw=steps, raw_half=empty,
         raw_backlog=None, tick=TICK, peak_rss_kib={"intake": 80_000, "allocator": None},
+        noise=[{"step": 1, "reason": "p99 2.30 s > …"}],
     )  # fmt: skip
     text = json.dumps(doc, allow_nan=False)  # no NaN or infinity in the file
     doc = json.loads(text)
@@ -179,6 +180,8 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
     assert doc["target"]["holds"] is True
     lines = summary(doc, tmp_path / "r.json")
     assert "holds (p99" in lines and "intake 78 MiB" in lines and "allocator n/a" in lines
+    assert "step 2 (*)" in lines and "(*) looked saturated, then followed" in lines
+    assert doc["pipeline"]["looked_saturated_once"] == [{"step": 1, "reason": "p99 2.30 s > …"}]
 
 
 def test_vmhwm_is_read_from_proc_status() -> None:
