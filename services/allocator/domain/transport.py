@@ -52,7 +52,7 @@ def dispatch(
     """Rides by rider ident (riders without one stay transport-pending), and busy vehicles."""
     # free vehicles not yet on a trip of this batch, and the trips by alert and shelter (only
     # riders of both may join one): a rider looks at those, not at every vehicle
-    idle = [vehicles[v] for v in sorted(vehicles) if vehicles[v].free_at(now)]
+    idle = {v: vehicles[v] for v in sorted(vehicles) if vehicles[v].free_at(now)}
     trips: dict[str, _Trip] = {}
     legs: dict[tuple[str, str], list[_Trip]] = {}
     rides: dict[str, Ride] = {}
@@ -65,7 +65,7 @@ def dispatch(
                 km = haversine_km_coords(leg.vehicle.lat, leg.vehicle.lon, lat, lon)
                 if best is None or (km, leg.vehicle.vehicle_id) < best:
                     best = (km, leg.vehicle.vehicle_id)
-        for vehicle in idle:
+        for vehicle in idle.values():
             if vehicle.seats < rider.size or (rider.accessible and vehicle.accessible_places < 1):
                 continue
             km = haversine_km_coords(vehicle.lat, vehicle.lon, lat, lon)
@@ -83,7 +83,7 @@ def dispatch(
                 vehicle, rider.alert_id, rider.shelter_id, vehicle.seats, vehicle.accessible_places
             )
             legs.setdefault((rider.alert_id, rider.shelter_id), []).append(trip)
-            idle.remove(vehicle)
+            del idle[vehicle_id]
         trip.seats -= rider.size
         trip.accessible -= 1 if rider.accessible else 0
         loaded = haversine_km_coords(*rider.origin, *rider.destination)

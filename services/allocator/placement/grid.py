@@ -37,8 +37,6 @@ SCAN_RATIO = 4
 """A query scans the remaining points once a ring has more than ``points / SCAN_RATIO`` cells."""
 
 Cell = tuple[int, int]
-NO_CELL: Cell = (-1, -1)
-"""In the heap of waiting bounds, a point's entry (a cell's has no point id)."""
 
 
 def cell_of(lat: float, lon: float) -> Cell:
@@ -165,15 +163,27 @@ class Walk:
     """The points of a grid by increasing great-circle distance from one position (ties by id),
     within ``max_km``, found only as far as asked: an incremental nearest-neighbour search.
 
-    Rings of cells around the position are opened one at a time. Their points wait in a heap
-    keyed by the flat-earth estimate divided by ``SLACK`` (a lower bound of the great-circle
-    distance at these scales), and get their great-circle distance only when that bound comes
-    up. A point is final once its distance is below everything left: the next waiting bound and
-    the bound on anything outside the opened rings. Queries from one position (the households
-    of one alert, the steps of one batch) share the points already found.
+    Rings of cells around the position are opened one at a time. Their cells wait in a heap
+    keyed by the flat-earth distance to the cell divided by ``SLACK`` (a lower bound of the
+    great-circle distance to any point in it, at these scales); when a cell's bound comes up,
+    its points get their great-circle distance. A point is final once its distance is below
+    everything left: the next cell's bound and the bound on anything outside the opened rings.
+    Queries from one position (the households of one alert, the steps of one batch) share the
+    points already found.
     """
 
-    __slots__ = ("bound", "exact", "found", "grid", "lat", "lon", "max_km", "rings", "rough")
+    __slots__ = (
+        "bound",
+        "cells",
+        "exact",
+        "found",
+        "grid",
+        "lat",
+        "lon",
+        "max_km",
+        "rings",
+        "weights",
+    )
 
     def __init__(self, grid: "Grid", lat: float, lon: float, max_km: float) -> None:
         self.grid, self.lat, self.lon, self.max_km = grid, lat, lon, max_km
@@ -181,99 +191,95 @@ class Walk:
         """Rings opened (the next one to open)."""
         self.bound = 0.0
         """A lower bound of the distance to any point outside the opened rings."""
-        self.rough: list[tuple[float, Cell, str]] = []
+        self.cells: list[tuple[float, Cell]] = []
+        """Opened cells whose points have no distance yet, by a lower bound of it."""
         self.exact: list[tuple[float, str]] = []
         self.found: list[tuple[float, str]] = []
         """Final, nearest first."""
+        self.weights: list[int] = []
+        """The weight of each point found (0 in an unweighted grid)."""
 
     def nearest(
         self, k: int, accept: Callable[[str], bool], need: int = 0
     ) -> list[tuple[float, str]]:
         """What :meth:`Grid.nearest` answers, from the points found so far and more if needed."""
-        weights = self.grid.weights if need > 0 else None
-        if weights is not None and (self.grid.top or 0) < need:
+        if need > 0 and self.grid.weights is not None and (self.grid.top or 0) < need:
             return []
-        found, i = self.found, 0
+        found, weights, i = self.found, self.weights, 0
         out: list[tuple[float, str]] = []
         while len(out) < k:
             if i == len(found) and not self._advance():
                 break
-            item = found[i]
+            if weights[i] >= need and accept(found[i][1]):
+                out.append(found[i])
             i += 1
-            if weights is not None and weights[item[1]] < need:
-                continue
-            if accept(item[1]):
-                out.append(item)
         return out
 
     def _advance(self) -> bool:
         """Make one more point final; False when none is left within ``max_km``."""
-        rough, exact = self.rough, self.exact
+        cells, exact = self.cells, self.exact
         while True:
             top = exact[0][0] if exact else math.inf
-            low = rough[0][0] if rough else math.inf
+            low = cells[0][0] if cells else math.inf
+            if top < low and top < self.bound:
+                if top > self.max_km:
+                    return False
+                item = heapq.heappop(exact)
+                self.found.append(item)
+                weights = self.grid.weights
+                self.weights.append(0 if weights is None else weights[item[1]])
+                return True
             if min(top, low, self.bound) > self.max_km:
                 return False
-            if top < low and top < self.bound:
-                self.found.append(heapq.heappop(exact))
-                return True
             if low <= self.bound:
-                _, cell, pid = heapq.heappop(rough)
-                if pid:
-                    plat, plon = self.grid.points[pid]
-                    d = haversine_km_coords(self.lat, self.lon, plat, plon)
-                    heapq.heappush(exact, (d, pid))
-                else:
-                    self._estimate(self.grid.cells[cell])
+                self._measure(self.grid.cells[heapq.heappop(cells)[1]])
             else:
                 self._open()
 
     def _open(self) -> None:
         """Open the next ring; near the poles, beyond ``MAX_RINGS`` rings, or when a ring has
-        more cells than a fraction of all points, take every point outside the opened rings."""
-        r, lat, lon = self.rings, self.lat, self.lon
-        row, col = cell_of(lat, lon)
+        more cells than a fraction of all points, take every cell outside the opened rings."""
+        r, lat = self.rings, self.lat
+        row, col = cell_of(lat, self.lon)
         grid = self.grid
         if abs(lat) + (r + 1) * CELL_DEG > POLAR_DEG or r > MAX_RINGS:
-            for pid in self._outside(row, col, r):
-                plat, plon = grid.points[pid]
-                heapq.heappush(self.exact, (haversine_km_coords(lat, lon, plat, plon), pid))
+            for cell in self._outside(row, col, r):
+                self._measure(grid.cells[cell])
             self.bound = math.inf
-            return
-        if r > len(grid.points) / (8 * SCAN_RATIO):
-            self._estimate(self._outside(row, col, r))
+        elif r > len(grid.points) / (8 * SCAN_RATIO):
+            self._wait(self._outside(row, col, r))
             self.bound = math.inf
-            return
-        cells, rough = grid.cells, self.rough
-        squeeze = math.cos(math.radians(lat))
-        for cell in _ring(row, col, r):
-            if cell in cells:
-                i, j = cell
-                dlat = max(0.0, (i * CELL_DEG - 90.0) - lat, lat - ((i + 1) * CELL_DEG - 90.0))
-                west = j * CELL_DEG - 180.0
-                if (lon - west) % 360.0 <= CELL_DEG:
-                    dlon = 0.0
-                else:
-                    dlon = min((west - lon) % 360.0, (lon - west - CELL_DEG) % 360.0) * squeeze
-                low = math.sqrt(dlat * dlat + dlon * dlon) * KM_PER_SLACK
-                heapq.heappush(rough, (low, cell, ""))
-        self.rings = r + 1
-        self.bound = _outside_bound_km(lat, r)
+        else:
+            cells = grid.cells
+            self._wait(cell for cell in _ring(row, col, r) if cell in cells)
+            self.rings = r + 1
+            self.bound = _outside_bound_km(lat, r)
 
-    def _outside(self, row: int, col: int, r: int) -> Iterator[str]:
-        """Every point outside the block of ``r`` rings around the cell."""
-        for (i, j), ids in self.grid.cells.items():
+    def _outside(self, row: int, col: int, r: int) -> Iterator[Cell]:
+        """Every cell with points outside the block of ``r`` rings around the cell."""
+        for i, j in self.grid.cells:
             dcol = abs(j - col) % COLS
             if max(abs(i - row), min(dcol, COLS - dcol)) >= r:
-                yield from ids
+                yield i, j
 
-    def _estimate(self, pids: Iterable[str]) -> None:
-        """Points waiting, keyed by a lower bound of their distance (flat-earth / ``SLACK``)."""
-        lat, lon, points, rough = self.lat, self.lon, self.grid.points, self.rough
+    def _wait(self, cells: Iterable[Cell]) -> None:
+        """Cells waiting, keyed by their flat-earth distance / ``SLACK``."""
+        lat, lon, heap = self.lat, self.lon, self.cells
         squeeze = math.cos(math.radians(lat))
+        for cell in cells:
+            i, j = cell
+            south = i * CELL_DEG - 90.0
+            dlat = max(0.0, south - lat, lat - (south + CELL_DEG))
+            west = j * CELL_DEG - 180.0
+            if (lon - west) % 360.0 <= CELL_DEG:
+                dlon = 0.0
+            else:
+                dlon = min((west - lon) % 360.0, (lon - west - CELL_DEG) % 360.0) * squeeze
+            heapq.heappush(heap, (math.sqrt(dlat * dlat + dlon * dlon) * KM_PER_SLACK, cell))
+
+    def _measure(self, pids: Iterable[str]) -> None:
+        """Points with their great-circle distance."""
+        lat, lon, points, exact = self.lat, self.lon, self.grid.points, self.exact
         for pid in pids:
             plat, plon = points[pid]
-            dlon = abs(plon - lon)
-            dlon = (360.0 - dlon if dlon > 180.0 else dlon) * squeeze
-            low = math.sqrt((plat - lat) ** 2 + dlon * dlon) * KM_PER_SLACK
-            heapq.heappush(rough, (low, NO_CELL, pid))
+            heapq.heappush(exact, (haversine_km_coords(lat, lon, plat, plon), pid))
