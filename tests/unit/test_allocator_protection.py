@@ -68,6 +68,7 @@ def test_never_protects_more_than_the_expected_need(case: tuple) -> None:
 @given(situations(), st.sampled_from(SERVICES), st.integers(1, 300))
 def test_more_places_never_turn_protection_on(case: tuple, s: Service, more: int) -> None:
     free, free_total, seen, batch = case
+    assume(expected_need(s, seen, batch, free_total) > 0)  # else nothing was to protect
     before = s in protect(free, free_total, seen, batch)
     after = s in protect({**free, s: free[s] + more}, free_total + more, seen, batch)
     assert before or not after
@@ -145,3 +146,28 @@ def test_scarce_places_the_need_requires_are_still_protected() -> None:
     where = {d.alert_id: p.shelter_id for d in decisions for p in d.placements}
     assert where == {"a0": "health", "a1": "plain"}
     assert protected(state, [_household(4, frozenset())]) == {Service.HEALTH}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shelters, st.lists(st.tuples(points, st.integers(1, 6), st.frozensets(
+    st.sampled_from(SERVICES), max_size=1)), max_size=15), households)  # fmt: skip
+def test_the_scan_of_a_region_agrees_with_protect(sites: list, came: list, batch: list) -> None:
+    events = [_report(f"s{n:02d}", lat, lon, cap, svc) for n, ((lat, lon), cap, svc) in
+              enumerate(sites)]  # fmt: skip
+    for n, ((lat, lon), size, needs) in enumerate(came):
+        at = EPOCH + timedelta(seconds=n + 1)
+        payload = alert(GeoPoint(lat=lat, lon=lon), [_household(size, needs)], at)
+        events.append(sequenced(f"a{n:02d}", R, at, payload))
+        if n % 3 == 2:
+            events.append(tick(R, at + timedelta(milliseconds=500), n))
+    state, _ = replay(events, region=R)
+    held = [_household(n, s) for n, s in batch]
+    seen = Tally.of(
+        [*(r.household for r in state.reservations.values()),
+         *(w.household for w in state.waitlist.values()),
+         *(h for a in state.pending.values() for h in a.households)]
+    )  # fmt: skip
+    weights = state.spare.weights or {}
+    free = {s: sum(w for sid, w in weights.items() if s in state.shelters[sid].services)
+            for s in SERVICES}  # fmt: skip
+    assert protected(state, held) == protect(free, sum(weights.values()), seen, Tally.of(held))

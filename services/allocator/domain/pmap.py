@@ -42,6 +42,11 @@ class PMap(Mapping[str, V]):
         for bucket in self._buckets:
             yield from bucket
 
+    def each(self) -> Iterator[V]:
+        """The values in iteration order, without a lookup per key (``values()`` looks each up)."""
+        for bucket in self._buckets:
+            yield from bucket.values()
+
     def __len__(self) -> int:
         return self._len
 

@@ -33,6 +33,8 @@ class Tally:
 
     def add(self, household: Household) -> None:
         self.persons += household.size
+        if not household.needs:
+            return
         for need in household.needs:
             service = NEED_SERVICE[need]
             if service in SCARCE:
@@ -66,22 +68,34 @@ def protect(
 
 def protected(state: RegionState, batch: Iterable[Household]) -> frozenset[Service]:
     """:func:`protect` for a batch sealed on ``state``: its households (pending alerts, and the
-    waitlist when it is in the batch) against the state's spare shelters."""
+    waitlist when it is in the batch) against the state's spare shelters. The shelters are
+    scanned only until every needed service has more places than its need (then nothing is
+    protected): with plentiful places that is a fraction of them."""
     current = Tally.of(batch)
     seen = Tally()
-    for r in state.reservations.values():
+    for r in state.reservations.each():
         seen.add(r.household)
-    for w in state.waitlist.values():
+    for w in state.waitlist.each():
         seen.add(w.household)
-    for alert in state.pending.values():
+    for alert in state.pending.each():
         for h in alert.households:
             seen.add(h)
-    if not seen.requiring:
-        return frozenset()  # no place is needed for a service nobody requires
+    if not seen.requiring and not current.requiring:
+        return frozenset()  # nobody requires a scarce service: no place is worth a detour
     weights = state.spare.weights or {}
-    free = dict.fromkeys(SCARCE, 0)
-    shelters = state.shelters
-    for sid, places in weights.items():
-        for s in shelters[sid].services & SCARCE:
+    free_total = sum(weights.values())
+    needs = {s: expected_need(s, seen, current, free_total) for s in SCARCE}
+    scarce = {s: need for s, need in needs.items() if need > 0}
+    free = dict.fromkeys(scarce, 0)
+    wanted = frozenset(scarce)
+    for shelter in state.shelters.each():
+        if shelter.services.isdisjoint(wanted):
+            continue
+        places = weights.get(shelter.shelter_id, 0)
+        for s in shelter.services & wanted:
             free[s] += places
-    return protect(free, sum(weights.values()), seen, current)
+            if free[s] > scarce[s]:
+                wanted = wanted - {s}
+                if not wanted:
+                    return frozenset()
+    return wanted
