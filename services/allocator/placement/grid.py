@@ -197,13 +197,15 @@ class Walk:
         self.found: list[tuple[float, str]] = []
         """Final, nearest first."""
         self.weights: list[int] = []
-        """The weight of each point found (0 in an unweighted grid)."""
+        """The weight of each point found (0 in an unweighted grid, where ``need`` is ignored)."""
 
     def nearest(
         self, k: int, accept: Callable[[str], bool], need: int = 0
     ) -> list[tuple[float, str]]:
         """What :meth:`Grid.nearest` answers, from the points found so far and more if needed."""
-        if need > 0 and self.grid.weights is not None and (self.grid.top or 0) < need:
+        if self.grid.weights is None:
+            need = 0  # an unweighted grid weighs nothing: every point is heavy enough
+        elif (self.grid.top or 0) < need:
             return []
         found, weights, i = self.found, self.weights, 0
         out: list[tuple[float, str]] = []
