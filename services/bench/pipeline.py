@@ -144,7 +144,9 @@ async def _climb(settings: Settings, opts: Options, ns: str, seen: load.Seen,
         if repeated:  # the repeat followed: the first try was noise
             repeated = False
     if climb.noise and climb.saturated == climb.noise[-1]["step"] + 1:
-        climb.noise.pop()  # confirmed by its repeat: saturation, not noise
+        # confirmed by its repeat: saturation from the first try on, not noise
+        climb.saturated = climb.noise.pop()["step"]
+        climb.reason = f"{climb.reason}, and again when repeated"
     # let a saturated step's backlog drain before the check at half the saturation rate
     await seen.until_all([o.messages[-1].key.decode() for o in plan], opts.drain)
     climb.half = await offer(round(saturation_rate(climb.steps, climb.saturated) / 2, 1), True)
