@@ -32,7 +32,7 @@ from services.bench.pipeline_model import (
     saturation_rate,
 )
 from services.bench.pipeline_text import summary
-from services.bench.procs import process
+from services.bench.procs import code_version, process
 from services.config import Settings
 from services.kafka_access import connect, connect_partner
 from services.publish import secrets
@@ -276,11 +276,12 @@ def run(settings: Settings, opts: Options, out: Path | None) -> str:
 
     started = datetime.now(UTC)
     busy = os.getloadavg()  # the machine is shared: how busy it was
+    code = code_version()  # the workers import what the tree holds when they start
     clock = time.monotonic()
     result, home = asyncio.run(measure(settings, opts))
     meta = {"started": started.isoformat(timespec="seconds"), "cpus": os.cpu_count(),
             "load_average_at_start": busy, "load_average_at_end": os.getloadavg(),
-            "seconds": round(time.monotonic() - clock, 1), "logs": str(home)}  # fmt: skip
+            "seconds": round(time.monotonic() - clock, 1), "logs": str(home), **code}  # fmt: skip
     doc = to_report(result, settings, opts, meta)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     path = out or settings.state_dir / "bench" / f"pipeline-{stamp}.json"

@@ -1,5 +1,5 @@
 """Worker processes of a bench: started with their output in a log file, their peak resident
-memory read from /proc before they stop."""
+memory read from /proc before they stop; and which code they ran."""
 
 from __future__ import annotations
 
@@ -8,8 +8,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from services.config import PROJECT_ROOT
+
+
+def code_version() -> dict[str, Any]:
+    """The commit a bench measured, and whether tracked files differed from it (other work in
+    progress in the same tree: the workers import what the tree holds when they start)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "--short", "HEAD") or None,
+            "uncommitted_changes": bool(changed)}  # fmt: skip
 
 
 def peak_rss_kib(pid: int, proc: Path = Path("/proc")) -> int | None:
