@@ -122,7 +122,7 @@ async def _climb(settings: Settings, opts: Options, ns: str, seen: load.Seen,
                      topic_name(load.SHELTERS, ns), places, None)  # fmt: skip
     warm = load.alerts(regions, len(regions), keys[load.ALERTER], now, f"warm-{ns}")
     if not await seen.until_all(list(await load.paced(partner, topic, warm, None)), 180):
-        raise RuntimeError("no decision for the warm-up alerts: see the workers' logs")
+        raise RuntimeError("no decision for the warm-up alerts")
     rule, rates, repeated = Saturation(), rate_schedule(opts.start, opts.factor, opts.steps), False
     while len(climb.steps) - len(climb.noise) < len(rates):
         rate = rates[len(climb.steps) - len(climb.noise)]
@@ -208,7 +208,7 @@ async def _raw(settings: Settings, ns: str, env: dict[str, str], home: Path,
             warm = [load.Outgoing(b"warm", b"up", 0)]
             await load.paced(sender, names["in"], warm, None)
             if not await seen.until_all(["warm"], within=120):
-                raise RuntimeError(f"the raw loop copied nothing: see {home}/hop*.log")
+                raise RuntimeError("the raw loop copied nothing")
             drain = 2 * opts.duration + opts.drain
             for offer in plan:
                 step = await _step(seen, sender, names["in"], offer.rate, offer.messages, 0.0,
@@ -244,8 +244,11 @@ async def measure(settings: Settings, opts: Options) -> tuple[Run, Path]:
         env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file.resolve())
     peaks: dict[str, int | None] = {}
     plan: list[Offer] = []
-    climb = await _pipeline(settings, opts, ns, env, home, plan, peaks)
-    raw, raw_half, backlog = await _raw(settings, ns, env, home, plan, opts, peaks)
+    try:
+        climb = await _pipeline(settings, opts, ns, env, home, plan, peaks)
+        raw, raw_half, backlog = await _raw(settings, ns, env, home, plan, opts, peaks)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc} (the workers' logs: {home})") from exc
     peaks["harness"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return Run(climb, raw, raw_half, backlog, peaks), home
 
