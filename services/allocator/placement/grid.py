@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from services.geo import EARTH_RADIUS_KM, haversine_km_coords
+from services.geo import EARTH_RADIUS_KM
 
 CELL_DEG = 0.01
 ROWS = round(180 / CELL_DEG)
@@ -31,6 +31,7 @@ KM_PER_DEG = math.radians(1.0) * EARTH_RADIUS_KM
 SLACK = 1.02
 """Margin of the flat-earth estimate used to skip far points (it errs < 1 % within 100 km)."""
 KM_PER_SLACK = KM_PER_DEG / SLACK
+TWO_R = 2 * EARTH_RADIUS_KM
 POLAR_DEG = 84.0
 """Where cells get too narrow for rings: a query reaching this latitude scans all points."""
 SCAN_RATIO = 4
@@ -280,8 +281,16 @@ class Walk:
             heapq.heappush(heap, (math.sqrt(dlat * dlat + dlon * dlon) * KM_PER_SLACK, cell))
 
     def _measure(self, pids: Iterable[str]) -> None:
-        """Points with their great-circle distance."""
-        lat, lon, points, exact = self.lat, self.lon, self.grid.points, self.exact
+        """Points with their great-circle distance: :func:`haversine_km_coords` from this
+        position, its terms of the position computed once (the same operations, so the same
+        floats)."""
+        lon, points, exact = self.lon, self.grid.points, self.exact
+        phi1 = math.radians(self.lat)
+        cos1 = math.cos(phi1)
+        radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+        push = heapq.heappush
         for pid in pids:
             plat, plon = points[pid]
-            heapq.heappush(exact, (haversine_km_coords(lat, lon, plat, plon), pid))
+            phi2 = radians(plat)
+            h = sin((phi2 - phi1) / 2) ** 2 + cos1 * cos(phi2) * sin(radians(plon - lon) / 2) ** 2
+            push(exact, (TWO_R * asin(sqrt(min(1.0, h))), pid))
