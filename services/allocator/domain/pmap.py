@@ -7,7 +7,7 @@ bucket, then insertion: sort when order matters.
 """
 
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import TypeVar
 
 V = TypeVar("V")
@@ -50,6 +50,13 @@ class PMap(Mapping[str, V]):
     def __len__(self) -> int:
         return self._len
 
+    def values(self) -> ValuesView[V]:
+        """In iteration order, read from the buckets (not key by key through ``__getitem__``)."""
+        return _Values(self)
+
+    def items(self) -> ItemsView[str, V]:
+        return _Items(self)
+
     def __repr__(self) -> str:
         return f"PMap({dict(self)!r})"
 
@@ -76,3 +83,19 @@ class PMap(Mapping[str, V]):
         fresh: PMap[V] = PMap()
         fresh._buckets, fresh._len = tuple(buckets), length
         return fresh
+
+
+class _Values(ValuesView[V]):
+    _mapping: PMap[V]
+
+    def __iter__(self) -> Iterator[V]:
+        for bucket in self._mapping._buckets:
+            yield from bucket.values()
+
+
+class _Items(ItemsView[str, V]):
+    _mapping: PMap[V]
+
+    def __iter__(self) -> Iterator[tuple[str, V]]:
+        for bucket in self._mapping._buckets:
+            yield from bucket.items()
