@@ -1,7 +1,7 @@
 """Sealing a micro-batch at a tick: pending alerts and the waitlist are placed together."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from schemas.ingress import Household
@@ -133,6 +133,12 @@ def place(
     )
     demands = {m.ident: m.demand() for m in members}
     placed = assign(list(demands.values()), supply, Rooms(state.available))
+    if len(placed) < len(demands) and supply.protected != SCARCE:
+        # not everyone fits: protecting every scarce place may fit more (fewer fragments left)
+        guarded = replace(supply, protected=SCARCE)
+        other = assign(list(demands.values()), guarded, Rooms(state.available))
+        if _measure(other, demands) > _measure(placed, demands):
+            supply, placed = guarded, other
     ranked = sorted((m for m in members if m.ident in placed), key=lambda m: demands[m.ident].rank)
     rides, vehicles = dispatch(
         [_rider(m, placed[m.ident], state) for m in ranked], state.vehicles, now
@@ -156,6 +162,12 @@ def place(
                 since=m.since,
             )
     return Placed(placements, waiting, vehicles)
+
+
+def _measure(placed: dict[str, Option], demands: dict[str, Demand]) -> tuple[int, float]:
+    """Persons placed, then fewer person-km: larger is better."""
+    persons = sum(demands[ident].size for ident in placed)
+    return persons, -sum(demands[i].size * o.distance_km for i, o in placed.items())
 
 
 def hold(

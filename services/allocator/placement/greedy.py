@@ -13,7 +13,9 @@
 
 The cost of an option is person-kilometres (great-circle, origin to shelter) plus a small detour
 charged per scarce service (accessible, health, child protection) the household does not need,
-so scarce places go to those who need them when an equivalent alternative exists. Each household
+so scarce places go to those who need them when an equivalent alternative exists; only for the
+services the batch protects (``Supply.protected``: those whose places do not exceed the expected
+need, see :mod:`services.allocator.domain.protection`). Each household
 considers its ``k`` nearest feasible shelters (from the spatial grid), never all of them.
 """
 
