@@ -219,24 +219,20 @@ class Walk:
         return out
 
     def _advance(self) -> bool:
-        """Make more points final (every one closer than all that is left); False when none is
-        left within ``max_km``."""
-        cells, exact, max_km = self.cells, self.exact, self.max_km
+        """Make one more point final; False when none is left within ``max_km``."""
+        cells, exact = self.cells, self.exact
         while True:
             top = exact[0][0] if exact else math.inf
             low = cells[0][0] if cells else math.inf
-            limit = min(low, self.bound)
-            if top < limit:
-                if top > max_km:
+            if top < low and top < self.bound:
+                if top > self.max_km:
                     return False
-                found, weights, points = self.found, self.weights, self.grid.weights
-                pop = heapq.heappop
-                while exact and exact[0][0] < limit and exact[0][0] <= max_km:
-                    item = pop(exact)
-                    found.append(item)
-                    weights.append(0 if points is None else points[item[1]])
+                item = heapq.heappop(exact)
+                self.found.append(item)
+                weights = self.grid.weights
+                self.weights.append(0 if weights is None else weights[item[1]])
                 return True
-            if limit > max_km:
+            if min(top, low, self.bound) > self.max_km:
                 return False
             if low <= self.bound:
                 self._measure(self.grid.cells[heapq.heappop(cells)[1]])
