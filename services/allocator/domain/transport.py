@@ -55,6 +55,7 @@ def dispatch(
     idle = {v: vehicles[v] for v in sorted(vehicles) if vehicles[v].free_at(now)}
     trips: dict[str, _Trip] = {}
     legs: dict[tuple[str, str], list[_Trip]] = {}
+    away: dict[tuple[float, float], dict[str, float]] = {}  # km from each vehicle, per origin
     rides: dict[str, Ride] = {}
     busy: dict[str, Vehicle] = {}
     for rider in riders:
@@ -65,12 +66,17 @@ def dispatch(
                 km = haversine_km_coords(leg.vehicle.lat, leg.vehicle.lon, lat, lon)
                 if best is None or (km, leg.vehicle.vehicle_id) < best:
                     best = (km, leg.vehicle.vehicle_id)
+        known = away.setdefault(rider.origin, {})
         for vehicle in idle.values():
             if vehicle.seats < rider.size or (rider.accessible and vehicle.accessible_places < 1):
                 continue
-            km = haversine_km_coords(vehicle.lat, vehicle.lon, lat, lon)
-            if best is None or (km, vehicle.vehicle_id) < best:
-                best = (km, vehicle.vehicle_id)
+            far = known.get(vehicle.vehicle_id)
+            if far is None:
+                far = known[vehicle.vehicle_id] = haversine_km_coords(
+                    vehicle.lat, vehicle.lon, lat, lon
+                )
+            if best is None or (far, vehicle.vehicle_id) < best:
+                best = (far, vehicle.vehicle_id)
         if best is None:
             continue
         to_origin, vehicle_id = best
