@@ -14,13 +14,22 @@ from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
 from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, Need, Service
 from services.allocator.domain import AllocatorConfig
-from services.allocator.domain.protection import Tally, expected_need, protect, protected
-from services.allocator.placement.model import SCARCE
+from services.allocator.domain.protection import (
+    Tally,
+    expected_need,
+    protect,
+    protected,
+    requirements,
+)
+from services.allocator.placement.grid import Grid
+from services.allocator.placement.model import SCARCE, Demand, Supply
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 from services.geo import haversine_km_coords
 
 R = "HT01"
 SERVICES = sorted(SCARCE)
+REQUIREMENTS = sorted(requirements(SCARCE), key=sorted)
+HEALTH = frozenset({Service.HEALTH})
 NEEDS = {Service.HEALTH: Need.MEDICAL, Service.ACCESSIBLE: Need.MOBILITY,
          Service.CHILD_PROTECTION: Need.UNACCOMPANIED_CHILDREN}  # fmt: skip
 
@@ -36,12 +45,12 @@ households = st.lists(
 
 
 @st.composite
-def situations(draw: st.DrawFn) -> tuple[dict[Service, int], int, Tally, Tally]:
+def situations(draw: st.DrawFn) -> tuple[dict[frozenset[Service], int], int, Tally, Tally]:
     """Places available per scarce service and in all, the households seen (batch included)
     and the batch."""
     batch = [_household(n, s) for n, s in draw(households)]
     earlier = [_household(n, s) for n, s in draw(households)]
-    free = {s: draw(st.integers(0, 200)) for s in SERVICES}
+    free = {r: draw(st.integers(0, 200)) for r in REQUIREMENTS}
     free_total = max(free.values()) + draw(st.integers(0, 400))
     return free, free_total, Tally.of([*earlier, *batch]), Tally.of(batch)
 
@@ -51,7 +60,7 @@ def situations(draw: st.DrawFn) -> tuple[dict[Service, int], int, Tally, Tally]:
 def test_never_protects_more_than_the_expected_need(case: tuple) -> None:
     free, free_total, seen, batch = case
     chosen = protect(free, free_total, seen, batch)
-    for s in SERVICES:
+    for s in REQUIREMENTS:
         need = expected_need(s, seen, batch, free_total)
         # the batch's own need always counts; the rest is at most every place left
         assert batch.requiring.get(s, 0) <= need <= batch.requiring.get(s, 0) + free_total
@@ -65,8 +74,10 @@ def test_never_protects_more_than_the_expected_need(case: tuple) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(situations(), st.sampled_from(SERVICES), st.integers(1, 300))
-def test_more_places_never_turn_protection_on(case: tuple, s: Service, more: int) -> None:
+@given(situations(), st.sampled_from(REQUIREMENTS), st.integers(1, 300))
+def test_more_places_never_turn_protection_on(
+    case: tuple, s: frozenset[Service], more: int
+) -> None:
     free, free_total, seen, batch = case
     assume(expected_need(s, seen, batch, free_total) > 0)  # else nothing was to protect
     before = s in protect(free, free_total, seen, batch)
@@ -77,8 +88,8 @@ def test_more_places_never_turn_protection_on(case: tuple, s: Service, more: int
 def test_only_a_service_someone_needs_is_protected_and_only_while_scarce() -> None:
     seen = Tally.of([_household(4, frozenset()), _household(3, frozenset({Service.HEALTH}))])
     # 3/7 of the persons seen need health: 3/7 x 50 places left ~ 21.4 > 10 health places
-    assert protect(dict.fromkeys(SERVICES, 10), 50, seen, Tally()) == {Service.HEALTH}
-    assert protect(dict.fromkeys(SERVICES, 22), 50, seen, Tally()) == frozenset()
+    assert protect(dict.fromkeys(REQUIREMENTS, 10), 50, seen, Tally()) == {HEALTH}
+    assert protect(dict.fromkeys(REQUIREMENTS, 22), 50, seen, Tally()) == frozenset()
 
 
 def _report(sid: str, lat: float, lon: float, cap: int, svc: frozenset[Service]) -> SequencedEvent:
@@ -145,12 +156,12 @@ def test_scarce_places_the_need_requires_are_still_protected() -> None:
     state, decisions = replay(events)
     where = {d.alert_id: p.shelter_id for d in decisions for p in d.placements}
     assert where == {"a0": "health", "a1": "plain"}
-    assert protected(state, [_household(4, frozenset())]) == {Service.HEALTH}
+    assert protected(state, [_household(4, frozenset())]) == {HEALTH}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shelters, st.lists(st.tuples(points, st.integers(1, 6), st.frozensets(
-    st.sampled_from(SERVICES), max_size=1)), max_size=15), households)  # fmt: skip
+    st.sampled_from(SERVICES), max_size=2)), max_size=15), households)  # fmt: skip
 def test_the_scan_of_a_region_agrees_with_protect(sites: list, came: list, batch: list) -> None:
     events = [_report(f"s{n:02d}", lat, lon, cap, svc) for n, ((lat, lon), cap, svc) in
               enumerate(sites)]  # fmt: skip
@@ -168,8 +179,8 @@ def test_the_scan_of_a_region_agrees_with_protect(sites: list, came: list, batch
          *(h for a in state.pending.values() for h in a.households)]
     )  # fmt: skip
     weights = state.spare.weights or {}
-    free = {s: sum(w for sid, w in weights.items() if s in state.shelters[sid].services)
-            for s in SERVICES}  # fmt: skip
+    free = {r: sum(w for sid, w in weights.items() if r <= state.shelters[sid].services)
+            for r in REQUIREMENTS}  # fmt: skip
     assert protected(state, held) == protect(free, sum(weights.values()), seen, Tally.of(held))
 
 
@@ -183,7 +194,7 @@ def test_the_scan_of_a_region_agrees_with_protect(sites: list, came: list, batch
 )  # fmt: skip
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shelters, st.lists(st.tuples(points, st.integers(1, 6), st.frozensets(
-    st.sampled_from(SERVICES), max_size=1)), min_size=1, max_size=30))  # fmt: skip
+    st.sampled_from(SERVICES), max_size=2)), min_size=1, max_size=30))  # fmt: skip
 def test_a_batch_places_at_least_as_many_as_with_every_place_protected(
     sites: list, came: list
 ) -> None:
@@ -200,3 +211,19 @@ def test_a_batch_places_at_least_as_many_as_with_every_place_protected(
         return sum(p.persons for d in decisions for p in d.placements)
 
     assert persons(AllocatorConfig()) >= persons(AllocatorConfig(adaptive_scarce=False))
+
+
+def test_a_scarce_combination_is_protected_while_its_services_alone_are_plentiful() -> None:
+    both = frozenset({Service.HEALTH, Service.CHILD_PROTECTION})
+    seen = Tally.of([_household(4, both), *(_household(4, frozenset()) for _ in range(4))])
+    free = {HEALTH: 100, frozenset({Service.CHILD_PROTECTION}): 100, both: 4}
+    # a fifth of the persons seen need both: 0.2 x 300 places left = 60 > 4 places with both
+    assert protect(free, 300, seen, Tally()) == {both}
+    grid = Grid.of([("h", 18.5, -72.3), ("hc", 18.5, -72.3)])
+    offered = {"h": HEALTH, "hc": both}
+    supply = Supply(grid, offered.__getitem__, 50.0, 0.5, frozenset({both}))
+    plain = Demand("d", (4,), 18.5, -72.3, 2, frozenset())
+    medical = Demand("m", (0,), 18.5, -72.3, 2, HEALTH)
+    assert supply.option(plain, "h", 1.0).cost == 2 * 1.0  # health alone: plentiful
+    assert supply.option(plain, "hc", 1.0).cost == 2 * (1.0 + 2 * 0.5)
+    assert supply.option(medical, "hc", 1.0).cost == 2 * (1.0 + 0.5)

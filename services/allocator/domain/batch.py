@@ -22,7 +22,7 @@ from services.allocator.domain.reasons import Reasons
 from services.allocator.domain.state import RegionState
 from services.allocator.domain.transport import Ride, Rider, dispatch
 from services.allocator.placement.greedy import assign
-from services.allocator.placement.model import SCARCE, Demand, Option, Rooms, Supply
+from services.allocator.placement.model import EVERY_SCARCE, Demand, Option, Rooms, Supply
 
 PRIORITY_NEEDS = (Need.MEDICAL, Need.UNACCOMPANIED_CHILDREN, Need.MOBILITY)
 
@@ -129,13 +129,15 @@ def place(
         services,
         config.max_distance_km,
         config.scarce_detour_km,
-        protected(state, (m.household for m in members)) if config.adaptive_scarce else SCARCE,
+        protected(state, (m.household for m in members))
+        if config.adaptive_scarce
+        else EVERY_SCARCE,
     )
     demands = {m.ident: m.demand() for m in members}
     placed = assign(list(demands.values()), supply, Rooms(state.available))
-    if len(placed) < len(demands) and supply.protected != SCARCE:
+    if len(placed) < len(demands) and supply.protected != EVERY_SCARCE:
         # not everyone fits: protecting every scarce place may fit more (fewer fragments left)
-        guarded = replace(supply, protected=SCARCE)
+        guarded = replace(supply, protected=EVERY_SCARCE)
         other = assign(list(demands.values()), guarded, Rooms(state.available))
         if _measure(other, demands) > _measure(placed, demands):
             supply, placed = guarded, other

@@ -18,6 +18,10 @@ from services.geo import haversine_km_coords
 SCARCE: frozenset[Service] = frozenset(
     {Service.ACCESSIBLE, Service.HEALTH, Service.CHILD_PROTECTION}
 )
+Requirement = frozenset[Service]
+"""Scarce services a household needs all of (one or more)."""
+EVERY_SCARCE: frozenset[Requirement] = frozenset(frozenset({s}) for s in SCARCE)
+"""Every scarce service protected on its own: the detour before issue 10."""
 CANDIDATES = 16
 EPS = 1e-9
 
@@ -87,9 +91,9 @@ class Supply:
     services: Callable[[str], frozenset[Service]]
     max_km: float
     scarce_detour_km: float = 0.5
-    protected: frozenset[Service] = SCARCE
-    """The scarce services whose places are worth a detour for this batch
-    (:mod:`services.allocator.domain.protection`); by default all of them."""
+    protected: frozenset[Requirement] = EVERY_SCARCE
+    """The requirements whose places are worth a detour for this batch
+    (:mod:`services.allocator.domain.protection`); by default every scarce service."""
 
     @cached_property
     def walks(self) -> dict[tuple[float, float], Walk]:
@@ -114,7 +118,10 @@ class Supply:
     def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
         scarce = self.scarce.get(shelter_id)
         if scarce is None:
-            scarce = self.scarce[shelter_id] = self.services(shelter_id) & self.protected
+            offered = self.services(shelter_id)
+            scarce = self.scarce[shelter_id] = frozenset().union(
+                *(r for r in self.protected if r <= offered)
+            )
         unneeded = len(scarce - d.requires) if scarce else 0
         return Option(
             d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
