@@ -46,17 +46,14 @@ def cell_of(lat: float, lon: float) -> Cell:
     return row, col
 
 
-def _ring(row: int, col: int, r: int) -> Iterator[Cell]:
-    if r == 0:
-        yield row, col
-        return
-    for i in range(max(0, row - r), min(ROWS, row + r + 1)):
-        if i in (row - r, row + r):
-            for j in range(col - r, col + r + 1):
-                yield i, j % COLS
-        else:
-            yield i, (col - r) % COLS
-            yield i, (col + r) % COLS
+def _gap(offset: int, inside: float) -> float:
+    """Degrees from a position ``inside`` degrees into its cell to the near edge of the cell
+    ``offset`` cells away (0 for its own cell)."""
+    if offset > 0:
+        return offset * CELL_DEG - inside
+    if offset < 0:
+        return inside + (-offset - 1) * CELL_DEG
+    return 0.0
 
 
 def _outside_bound_km(lat: float, r: int) -> float:
@@ -253,10 +250,30 @@ class Walk:
             self._wait(self._outside(row, col, r))
             self.bound = math.inf
         else:
-            cells = grid.cells
-            self._wait(cell for cell in _ring(row, col, r) if cell in cells)
+            self._ring(row, col, r)
             self.rings = r + 1
             self.bound = _outside_bound_km(lat, r)
+
+    def _ring(self, row: int, col: int, r: int) -> None:
+        """The cells of ring ``r`` wait, keyed like :meth:`_wait`'s, but from their row and
+        column offsets (the position's place in its own cell is measured once)."""
+        lat, lon, cells, heap = self.lat, self.lon, self.grid.cells, self.cells
+        inside_lat = min(CELL_DEG, max(0.0, lat - (row * CELL_DEG - 90.0)))
+        inside_lon = min(CELL_DEG, max(0.0, (lon - (col * CELL_DEG - 180.0)) % 360.0))
+        squeeze = math.cos(math.radians(lat))
+        span = range(-r, r + 1)
+        across = [_gap(d, inside_lon) * squeeze for d in span]  # by column offset + r
+        sides = (0, 2 * r) if r else (0,)
+        for di in span:
+            i = row + di
+            if i < 0 or i >= ROWS:
+                continue
+            up = _gap(di, inside_lat)
+            up *= up
+            for k in range(2 * r + 1) if di in (-r, r) else sides:
+                cell = (i, (col + k - r) % COLS)
+                if cell in cells:
+                    heapq.heappush(heap, (math.sqrt(up + across[k] ** 2) * KM_PER_SLACK, cell))
 
     def _outside(self, row: int, col: int, r: int) -> Iterator[Cell]:
         """Every cell with points outside the block of ``r`` rings around the cell."""
