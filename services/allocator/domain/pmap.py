@@ -43,7 +43,7 @@ class PMap(Mapping[str, V]):
             yield from bucket
 
     def each(self) -> Iterator[V]:
-        """The values in iteration order, without a lookup per key (``values()`` looks each up)."""
+        """The values in iteration order, read from the buckets (as ``values()`` now does too)."""
         for bucket in self._buckets:
             yield from bucket.values()
 
