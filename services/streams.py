@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +28,9 @@ THROUGHPUT: dict[str, Any] = {
 }
 
 
-# Batched processors take up to BATCH records at a time, waiting at most BATCH_WITHIN seconds
-# for a batch to fill (docs/architecture.md "Throughput").
+# Batched processors handle up to BATCH records before they write and commit: what the stream
+# already holds, never waiting for more (docs/architecture.md "Throughput").
 BATCH = 500
-BATCH_WITHIN = 0.05
 
 
 def make_app(service: str, settings: Settings, *, principal: str | None = None) -> faust.App:
@@ -84,58 +82,12 @@ async def _quiet_root_logger() -> None:
 def in_partition(event: EventT) -> Iterator[None]:
     """Table writes in this block go to `event`'s changelog partition. faust picks the
     partition from the event being processed (a context variable its stream sets); an agent
-    handling a batch from `stream.take_events` sets it for each partition's part itself."""
+    writing a batch's keys after the stream moved on sets it for each partition itself."""
     token = _current_event.set(weakref.ref(event))
     try:
         yield
     finally:
         _current_event.reset(token)
-
-
-def by_partition(events: Sequence[EventT]) -> dict[int, list[EventT]]:
-    """A batch's events per partition, each partition's in log order."""
-    parts: dict[int, list[EventT]] = {}
-    for event in events:
-        parts.setdefault(event.message.partition, []).append(event)
-    return parts
-
-
-class AckedTable(MutableMapping[bytes, bytes]):
-    """A faust table whose writes can be awaited until the broker has them: an agent commits
-    a batch's offsets only after :meth:`acknowledged` (faust's own drain of its producer
-    buffer gives up after 100 ms without a message sent)."""
-
-    def __init__(self, table: faust.types.TableT) -> None:
-        self.table = table
-        self.writes: list[Awaitable[Any]] = []
-
-    def __getitem__(self, key: bytes) -> bytes:
-        return self.table[key]
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        self._send(key, value)
-        self.table.data[key] = value
-
-    def __delitem__(self, key: bytes) -> None:
-        self._send(key, None)
-        del self.table.data[key]
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.table)
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def items(self) -> Any:  # the table's own view: one pass over its store
-        return self.table.items()
-
-    def _send(self, key: bytes, value: bytes | None) -> None:
-        partition = self.table.partition_for_key(key)
-        self.writes.append(self.table.send_changelog(partition, key, value, value_serializer="raw"))
-
-    async def acknowledged(self) -> None:
-        writes, self.writes = self.writes, []
-        await asyncio.gather(*writes)
 
 
 def raw_topic(app: faust.App, settings: Settings, *names: str, **options: Any) -> faust.TopicT:

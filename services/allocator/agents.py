@@ -3,9 +3,8 @@ No rules here."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import faust
 from faust.types import EventT
@@ -20,13 +19,12 @@ from services.allocator.app import (
     log,
     region_events,
     settings,
-    state_table,
     states,
 )
 from services.allocator.domain.decide import decide
 from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import read_range
-from services.streams import BATCH, BATCH_WITHIN, by_partition, in_partition
+from services.streams import BATCH, in_partition
 
 JOURNAL_LIMIT = 1024 * 1024  # a batch's journal flushes early past this (messages ≤ 4 MiB)
 Output = tuple[bytes, bytes]  # key, value of a decision to send
@@ -96,28 +94,52 @@ async def catch_up(topic: str, partition: int, offset: int) -> list[Output]:
     return outputs
 
 
-async def handle_batch(events: Sequence[EventT]) -> None:
-    """Each partition's events in log order; each partition's writes journalled and written
-    once; the decisions sent after their writes; returns when the broker has all of them
-    (faust acks the batch, so commits its offsets, only then)."""
-    outputs: list[Output] = []
-    for partition, part in by_partition(events).items():
-        with in_partition(part[-1]):
-            states.settle(partition)
-            for event in part:
-                message = event.message
-                outputs += await catch_up(message.topic, partition, message.offset)
-                outputs += handle(message.value, message.headers, partition, message.offset)
-                if states.pending_size(partition) > JOURNAL_LIMIT:
-                    states.flush(partition)
+@dataclass
+class Batch:
+    """The events handled since the last flush, the partitions they came from (and one event
+    of each, for faust's changelog partition), and the decisions to send."""
+
+    events: list[EventT] = field(default_factory=list)
+    last: dict[int, EventT] = field(default_factory=dict)
+    outputs: list[Output] = field(default_factory=list)
+
+
+async def take(batch: Batch, event: EventT) -> None:
+    """One event from the stream, in its partition's log order (catching up a gap first)."""
+    message = event.message
+    partition = message.partition
+    with in_partition(event):
+        states.settle(partition)
+        batch.outputs += await catch_up(message.topic, partition, message.offset)
+        batch.outputs += handle(message.value, message.headers, partition, message.offset)
+        if states.pending_size(partition) > JOURNAL_LIMIT:
             states.flush(partition)
-    sent: list[Awaitable[Any]] = [await decisions.send(key=k, value=v) for k, v in outputs]
-    await state_table.acknowledged()
-    await asyncio.gather(*sent)
+    batch.events.append(event)
+    batch.last[partition] = event
+
+
+async def finish(batch: Batch) -> None:
+    """Each partition's writes journalled and written once, then the decisions handed to the
+    producer. Not awaited until the broker has them: see docs/architecture.md "Crash safety of
+    the allocator" (waiting stalled restarted workers in the SIGKILL soak)."""
+    for partition, event in batch.last.items():
+        with in_partition(event):
+            states.flush(partition)
+    for key, value in batch.outputs:
+        await decisions.send(key=key, value=value)
 
 
 @app.agent(region_events, concurrency=1)
 async def allocate(stream: faust.StreamT) -> None:
-    # take_events is on faust.Stream, not on its StreamT stub
-    async for batch in stream.take_events(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
-        await handle_batch(batch)
+    """A batch is what the stream holds when the agent gets to it, up to BATCH events: it ends
+    when the stream's buffer is empty (so a lone event is not held back) or it is full."""
+    stream.enable_acks = False  # acked below, once the batch is written
+    buffered = cast(faust.ChannelT, stream.channel).queue
+    batch = Batch()
+    async for event in stream.events():
+        await take(batch, event)
+        if len(batch.events) >= BATCH or buffered.empty():
+            await finish(batch)
+            for done in batch.events:
+                await stream.ack(done)
+            batch = Batch()

@@ -7,7 +7,7 @@ from services.allocator.domain.config import AllocatorConfig
 from services.allocator.store import RegionStates
 from services.config import Settings
 from services.logging import configure
-from services.streams import AckedTable, make_app, raw_topic
+from services.streams import make_app, raw_topic
 
 settings = Settings()
 log = configure("allocator", settings.log_level)
@@ -17,6 +17,7 @@ app = make_app("allocator", settings)
 region_events = raw_topic(app, settings, REGION_EVENTS.name)
 decisions = raw_topic(app, settings, ALLOCATION_DECISIONS.name)
 # <region>|<entity key> → entity JSON; <region>|decision|<id> → the decision as emitted.
-table = app.Table("region-state", partitions=REGION_PARTITIONS, key_type=bytes, value_type=bytes)
-state_table = AckedTable(table)  # a batch's writes are awaited before its offsets commit
+state_table = app.Table(
+    "region-state", partitions=REGION_PARTITIONS, key_type=bytes, value_type=bytes
+)
 states = RegionStates(state_table)

@@ -23,38 +23,29 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTITIONS, topic_name
+from schemas.catalogue import (
+    ALLOCATION_DECISIONS,
+    REGION_EVENTS,
+    REGION_PARTITIONS,
+    topic_name,
+)
 from schemas.codec import encode_structured
 from schemas.ingress import DisplacementAlert
 from schemas.sequenced import SequencedEvent
 from services.audit.replay import replay, tick
-from services.bench.kafka import Collector, Message, percentile, produce
-from services.bench.workload import START, Workload, by_region
+from services.bench.intake import measure_intake
+from services.bench.kafka import Collector, Message, Result, produce
+from services.bench.workload import START, Workload, as_ingress, by_region
 from services.config import PROJECT_ROOT, Settings
+from services.publish import secrets
 from services.stack import topics
 from services.stack.local import prepare
 
 FAUST_FLAVOURS = ("default", "corridor")  # services/bench/faustloop.py
 LOOP_BACKLOG = 8  # times the allocator's backlog that the raw loop and the faust agents copy
-
-
-@dataclass
-class Result:
-    name: str
-    items: int  # households (allocator) or messages (raw loop)
-    seconds: float
-    latencies: list[float]
-
-    def row(self, unit: str) -> str:
-        p50 = percentile(self.latencies, 0.50) * 1000
-        p99 = percentile(self.latencies, 0.99) * 1000
-        rate = self.items / self.seconds if self.seconds else float("nan")
-        return (f"{self.name:<32} {rate:>12,.0f} {unit:<14} p50 {p50:>7.1f} ms"
-                f"   p99 {p99:>7.1f} ms   ({len(self.latencies)} samples)")  # fmt: skip
 
 
 def _messages(events: list[SequencedEvent]) -> list[Message]:
@@ -196,7 +187,21 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
         await produce(settings.bootstrap_servers, source, _messages(warm + warm_setup + warm_pairs))
         alloc = await _run(settings, source, sink, backlog, decisions, households,
                            paced_messages, rate, "allocator processor", counts=True)  # fmt: skip
+        alloc.events = len(backlog)
         results.append(alloc)
+
+    # intake, on the partner messages the same backlog came from, in a namespace of its own
+    # (its region log must start empty)
+    intake_ns = f"{namespace}i"
+    await prepare(settings.bootstrap_servers, intake_ns, settings.partners_file,
+                  secure=settings.kafka_security != "none")  # fmt: skip
+    ingress = as_ingress(events, secrets(settings), datetime.now(UTC))
+    argv = [sys.executable, "-m", "services.intake", "worker", "-l", "warn"]
+    i_env = {**env, "CORRIDOR_TOPIC_NAMESPACE": intake_ns}
+    if settings.partner_secrets_file is not None:  # the partners' signing secrets (corridor up)
+        i_env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file)
+    with _process(argv, i_env, f"{home}/intake.log"):
+        results.append(await measure_intake(settings, intake_ns, ingress))
     return results
 
 
@@ -205,7 +210,8 @@ def report(settings: Settings, *, quality: bool) -> str:
 
     started = time.perf_counter()
     results = asyncio.run(compare(settings))
-    raw, default, corridor, alloc = results
+    raw, default, corridor, alloc, intake = results
+    events = alloc.events / alloc.seconds
     alloc_events = raw.items // LOOP_BACKLOG
 
     def rate(r: Result) -> float:
@@ -218,12 +224,18 @@ def report(settings: Settings, *, quality: bool) -> str:
         default.row("messages/s"),
         corridor.row("messages/s"),
         alloc.row("households/s"),
+        alloc.row("region events/s", alloc.events).replace(alloc.name, " " * len(alloc.name)),
+        intake.row("admitted events/s"),
         f"faust agent: default settings {rate(default) / rate(raw):.1%}, Corridor's settings"
         f" {rate(corridor) / rate(raw):.1%} of the raw loop ({rate(corridor) / rate(default):.2f}x"
         " default)",
         f"allocator throughput is {rate(alloc) / rate(raw):.1%} of the raw loop's message rate and"
         f" {rate(alloc) / rate(corridor):.1%} of the Corridor-settings agent's (households vs"
         " messages; one region event carries 0-4 households)",
+        f"in region events/s, the allocator runs at {events / rate(corridor):.1%}"
+        f" of the Corridor-settings agent and {events / rate(raw):.1%} of the"
+        f" raw loop; intake, in admitted events/s, at {rate(intake) / rate(corridor):.1%} and"
+        f" {rate(intake) / rate(raw):.1%}",
     ]
     cost = bench_decision_cost(shelters=10_000, households=2_000, seed=0)
     lines.append(f"core decision cost with 10,000 shelters in a region: {cost}")

@@ -101,3 +101,21 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Result:
+    name: str
+    items: int  # households (allocator), admitted events (intake) or messages (the loops)
+    seconds: float
+    latencies: list[float]
+    events: int = 0  # region events (allocator)
+
+    def row(self, unit: str, items: int | None = None) -> str:
+        rate = (self.items if items is None else items) / self.seconds
+        if not self.latencies:
+            return f"{self.name:<32} {rate:>12,.0f} {unit}"
+        p50 = percentile(self.latencies, 0.50) * 1000
+        p99 = percentile(self.latencies, 0.99) * 1000
+        return (f"{self.name:<32} {rate:>12,.0f} {unit:<14} p50 {p50:>7.1f} ms"
+                f"   p99 {p99:>7.1f} ms   ({len(self.latencies)} samples)")  # fmt: skip

@@ -11,10 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport, TransportAvailability
+from schemas.ingress import (
+    DisplacementAlert,
+    Household,
+    PersonsCapacity,
+    ShelterCapacityReport,
+    TransportAvailability,
+)
 from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, Need, Service, VehicleKind
 from services.audit.replay import alert, sequenced, tick
+from services.publish import encode, partner_event
 
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 # Department capitals (a scenario needs plausible places, not the registry's seeds).
@@ -137,3 +144,28 @@ def by_region(events: list[SequencedEvent]) -> Iterator[tuple[str, list[Sequence
     regions = sorted({e.region_pcode for e in events})
     for region in regions:
         yield region, [e for e in events if e.region_pcode == region]
+
+
+def as_ingress(events: list[SequencedEvent], secrets: dict[str, str],
+               now: datetime) -> list[tuple[str, bytes, bytes]]:  # fmt: skip
+    """The partner messages intake would turn into `events` (ticks are intake's own): (catalogue
+    topic, key, signed CloudEvent) each, sent by a partner allowed to: shelters as the DGPC
+    (which operates `dpc-*` shelters), vehicles as the Croix-Rouge, alerts as the protection
+    cluster. Envelope times are `now`, so intake's skew and age checks pass."""
+    out = []
+    for event in events:
+        payload = event.payload
+        if isinstance(payload, ShelterCapacityReport):
+            topic, partner = "ingress.shelter-capacity.v1", "dpc-ht"
+            payload = payload.model_copy(update={"shelter_id": f"dpc-{payload.shelter_id}"})
+        elif isinstance(payload, TransportAvailability):
+            topic, partner = "ingress.transport-availability.v1", "croix-rouge-ht"
+        elif isinstance(payload, DisplacementAlert):
+            topic, partner = "ingress.displacement-alerts.v1", "protection-ht"
+        else:
+            continue
+        ce = partner_event(payload.model_dump(mode="json"), topic=topic, partner_id=partner,
+                           secret=secrets[partner], event_id=f"ingress-{event.event_id}",
+                           time=now, validate=False)  # fmt: skip
+        out.append((topic, event.event_id.encode(), encode(ce, topic=topic).value))
+    return out

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
 import faust
 from faust.types import EventT
@@ -31,24 +30,20 @@ from services.intake.record import Record
 from services.intake.sequencer import Admission, Seen, Sequenced, sequence
 from services.streams import (
     BATCH,
-    BATCH_WITHIN,
-    by_partition,
     catalogue_name,
     in_partition,
     wall_clock,
 )
 
-Sent = list[Awaitable[Any]]  # what the broker has yet to acknowledge
 
-
-async def refuse(refusal: RejectedMessage, key: bytes | None) -> Awaitable[Any]:
+async def refuse(refusal: RejectedMessage, key: bytes | None) -> None:
     event = to_event(
         refusal,
         id=f"rejected:{refusal.topic}:{refusal.partition}:{refusal.offset}",
         source=INTAKE_SOURCE,
         time=refusal.rejected_at,
     )
-    sent = await rejected.send(key=key, value=encode_structured(event))
+    await rejected.send(key=key, value=encode_structured(event))
     log.info(
         "refused",
         reason=refusal.reason.value,
@@ -58,15 +53,14 @@ async def refuse(refusal: RejectedMessage, key: bytes | None) -> Awaitable[Any]:
         event_id=refusal.event_id,
         partner=refusal.partner_id,
     )
-    return sent
 
 
-async def append(event: SequencedEvent) -> Awaitable[Any]:
+async def append(event: SequencedEvent) -> None:
     value = encode_structured(event.to_cloudevent())
-    return await region_events.send(key=event.region_pcode.encode(), value=value)
+    await region_events.send(key=event.region_pcode.encode(), value=value)
 
 
-async def admit_or_refuse(event: EventT) -> Awaitable[Any]:
+async def admit_or_refuse(event: EventT) -> None:
     """One ingress record: to the sequencer, or refused with a reason."""
     message = event.message
     record = Record.of(
@@ -84,59 +78,76 @@ async def admit_or_refuse(event: EventT) -> Awaitable[Any]:
             outcome.reason, outcome.message,
             event_id=outcome.event_id, partner_id=outcome.partner_id,
         )  # fmt: skip
-        return await refuse(refusal, record.key)
+        await refuse(refusal, record.key)
+        return
     admission = Admission.of(record, outcome)
-    return await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
+    await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
 
 
 @app.agent(ingress, concurrency=1)
 async def gate(stream: faust.StreamT) -> None:
-    """Every ingress record is admitted (to the sequencer) or refused, never dropped. A batch
-    at a time; its offsets commit (faust acks it) once the broker has all it sent."""
-    # take_events is on faust.Stream, not on its StreamT stub
-    async for batch in stream.take_events(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
-        await asyncio.gather(*[await admit_or_refuse(event) for event in batch])
+    """Every ingress record is admitted (to the sequencer) or refused, never dropped."""
+    async for event in stream.events():
+        await admit_or_refuse(event)
 
 
-async def sequence_batch(events: Sequence[EventT]) -> None:
-    """Each admission in log order; each `seen` key written once per batch, in its event's
-    changelog partition, and acknowledged before any region event of the batch leaves (a
-    redelivered admission then finds its stamp and repeats its events byte for byte); returns
-    when the broker has everything (only then does faust ack the batch, so commit its
-    offsets)."""
-    results: list[tuple[Admission, Sequenced]] = []
-    for part in by_partition(events).values():
-        remembered: dict[bytes, bytes] = {}  # this batch's writes, read before the table
-        with in_partition(part[-1]):  # the table partition to read and write
-            for event in part:
-                admission = Admission.from_bytes(event.message.value or b"")
-                key = admission.event_id.encode()
-                known = remembered.get(key) or seen.get(key)
-                result = sequence(
-                    admission, None if known is None else Seen.from_bytes(known), wall_clock()
-                )
-                if result.remember is not None:
-                    remembered[key] = result.remember.to_bytes()
-                results.append((admission, result))
-            for key, value in remembered.items():
+@dataclass
+class Batch:
+    """Admissions sequenced since the last flush: the `seen` writes per partition (with one
+    event of each, for faust's changelog partition), and what to send once they are in."""
+
+    events: list[EventT] = field(default_factory=list)
+    seen: dict[int, dict[bytes, bytes]] = field(default_factory=dict)
+    last: dict[int, EventT] = field(default_factory=dict)
+    results: list[tuple[Admission, Sequenced]] = field(default_factory=list)
+
+
+def take(batch: Batch, event: EventT) -> None:
+    """Stamp a first arrival, repeat a redelivery, refuse a duplicate (reading this batch's
+    own `seen` writes before the table)."""
+    partition = event.message.partition
+    remembered = batch.seen.setdefault(partition, {})
+    admission = Admission.from_bytes(event.message.value or b"")
+    key = admission.event_id.encode()
+    with in_partition(event):  # the table partition to read
+        known = remembered.get(key) or seen.get(key)
+    result = sequence(admission, None if known is None else Seen.from_bytes(known), wall_clock())
+    if result.remember is not None:
+        remembered[key] = result.remember.to_bytes()
+    batch.results.append((admission, result))
+    batch.events.append(event)
+    batch.last[partition] = event
+
+
+async def finish(batch: Batch) -> None:
+    """Each `seen` key written once per batch, before the batch's region events and refusals
+    are handed to the producer."""
+    for partition, writes in batch.seen.items():
+        with in_partition(batch.last[partition]):
+            for key, value in writes.items():
                 seen[key] = value
-    await seen.acknowledged()
-    sent: Sent = []
-    for admission, result in results:
+    for admission, result in batch.results:
         for appended in result.events:
-            sent.append(await append(appended))
+            await append(appended)
             log.info("sequenced", region=appended.region_pcode, event_id=appended.event_id)
         if result.rejected is not None:
-            sent.append(await refuse(result.rejected, admission.record.key))
-    await asyncio.gather(*sent)
+            await refuse(result.rejected, admission.record.key)
 
 
 @app.agent(admitted, concurrency=1)
 async def sequencer(stream: faust.StreamT) -> None:
-    """First copy of an id: stamped into its regions' logs. Redelivery: the same again."""
-    # take_events is on faust.Stream, not on its StreamT stub
-    async for batch in stream.take_events(BATCH, within=BATCH_WITHIN):  # type: ignore[attr-defined]
-        await sequence_batch(batch)
+    """First copy of an id: stamped into its regions' logs. Redelivery: the same again. A batch
+    is what the stream holds, up to BATCH; it is acked once written and sent."""
+    stream.enable_acks = False
+    buffered = cast(faust.ChannelT, stream.channel).queue
+    batch = Batch()
+    async for event in stream.events():
+        take(batch, event)
+        if len(batch.events) >= BATCH or buffered.empty():
+            await finish(batch)
+            for done in batch.events:
+                await stream.ack(done)
+            batch = Batch()
 
 
 @app.timer(interval=settings.tick_interval, on_leader=True)

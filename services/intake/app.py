@@ -10,7 +10,7 @@ from services.intake.topology import ADMITTED, ADMITTED_PARTITIONS
 from services.logging import configure
 from services.registry.partners import PartnerRegistry, load_secrets
 from services.registry.regions import load_regions
-from services.streams import AckedTable, make_app, raw_topic
+from services.streams import make_app, raw_topic
 
 settings = Settings()
 log = configure("intake", settings.log_level)
@@ -25,12 +25,10 @@ rejected = raw_topic(app, settings, INGRESS_REJECTED.name)
 region_events = raw_topic(app, settings, REGION_EVENTS.name)
 admitted = raw_topic(app, settings, ADMITTED)
 # event id → where its first copy was and when it was sequenced (see sequencer.py)
-seen = AckedTable(
-    app.Table(
-        "seen",
-        partitions=ADMITTED_PARTITIONS,
-        # bytes types make faust store raw bytes; the values are encoded by sequencer.Seen
-        key_type=bytes,
-        value_type=bytes,
-    )
-)  # its writes are awaited before a batch's offsets commit
+seen = app.Table(
+    "seen",
+    partitions=ADMITTED_PARTITIONS,
+    # bytes types make faust store raw bytes; the values are encoded by sequencer.Seen
+    key_type=bytes,
+    value_type=bytes,
+)
