@@ -30,7 +30,11 @@ def _as_bench_admin() -> Settings:
 
 @bench_app.command("allocator")
 def bench_allocator(
-    quality: bool = typer.Option(False, help="Also compare placement quality with the LP bound."),
+    quality: bool = typer.Option(
+        False,
+        help="Also placement quality: one batch and as a stream (a tick every 1, 20, 200"
+        " alerts) next to nearest-first and the LP bound, at capacity ratios 0.5-3.0.",
+    ),
 ) -> None:
     """Allocator throughput and latency next to a raw aiokafka loop on the same broker."""
     from services.bench.allocator import report
