@@ -166,22 +166,8 @@ class Walk:
     great-circle distance to any point in it, at these scales); when a cell's bound comes up,
     its points get their great-circle distance. A point is final once its distance is below
     everything left: the next cell's bound and the bound on anything outside the opened rings.
-    Queries from one position (the households of one alert, the steps of one batch) share the
-    points already found.
+    Queries from one position (an alert's households, a batch's steps) share the points found.
     """
-
-    __slots__ = (
-        "bound",
-        "cells",
-        "exact",
-        "found",
-        "grid",
-        "lat",
-        "lon",
-        "max_km",
-        "rings",
-        "weights",
-    )
 
     def __init__(self, grid: "Grid", lat: float, lon: float, max_km: float) -> None:
         self.grid, self.lat, self.lon, self.max_km = grid, lat, lon, max_km
