@@ -291,7 +291,11 @@ def hazard_areas(region: Any = _ANY) -> st.SearchStrategy[HazardArea]:
             st.builds(Circle, center=geopoints(), radius_km=st.floats(0, 20_000)), max_size=2
         ).map(tuple),
         geocodes=st.lists(
-            st.builds(Geocode, name=st.text(min_size=1, max_size=20), value=st.text(min_size=1, max_size=200)),
+            st.builds(
+                Geocode,
+                name=st.text(min_size=1, max_size=20),
+                value=st.text(min_size=1, max_size=200),
+            ),
             max_size=2,
         ).map(tuple),
         region_pcodes=st.lists(_given(region, pcodes()), max_size=3).map(tuple),
