@@ -24,7 +24,7 @@ from services.allocator.app import (
 from services.allocator.domain.decide import decide
 from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import read_range
-from services.streams import BATCH, in_partition
+from services.streams import BATCH, in_partition, more_coming
 
 JOURNAL_LIMIT = 1024 * 1024  # a batch's journal flushes early past this (messages ≤ 4 MiB)
 Output = tuple[bytes, bytes]  # key, value of a decision to send
@@ -132,13 +132,14 @@ async def finish(batch: Batch) -> None:
 @app.agent(region_events, concurrency=1)
 async def allocate(stream: faust.StreamT) -> None:
     """A batch is what the stream holds when the agent gets to it, up to BATCH events: it ends
-    when the stream's buffer is empty (so a lone event is not held back) or it is full."""
+    when the stream's queue stays empty for BATCH_WITHIN (a lone event waits 10 ms at most) or
+    it is full."""
     stream.enable_acks = False  # acked below, once the batch is written
     buffered = cast(faust.ChannelT, stream.channel).queue
     batch = Batch()
     async for event in stream.events():
         await take(batch, event)
-        if len(batch.events) >= BATCH or buffered.empty():
+        if len(batch.events) >= BATCH or not await more_coming(buffered):
             await finish(batch)
             for done in batch.events:
                 await stream.ack(done)

@@ -32,6 +32,7 @@ from services.streams import (
     BATCH,
     catalogue_name,
     in_partition,
+    more_coming,
     wall_clock,
 )
 
@@ -143,7 +144,7 @@ async def sequencer(stream: faust.StreamT) -> None:
     batch = Batch()
     async for event in stream.events():
         take(batch, event)
-        if len(batch.events) >= BATCH or buffered.empty():
+        if len(batch.events) >= BATCH or not await more_coming(buffered):
             await finish(batch)
             for done in batch.events:
                 await stream.ack(done)
