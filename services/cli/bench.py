@@ -16,7 +16,8 @@ app.add_typer(bench_app, name="bench")
 def _as_bench_admin() -> Settings:
     """A bench makes its own namespace (topics, ACLs) and drives it as the admin principal; its
     worker processes run as their own principals, with this stack's credentials wherever their
-    state folder is."""
+    state folder is. When the command ends, however it ends, the benches' namespaces go."""
+    import atexit
     import os
 
     settings = Settings()
@@ -25,7 +26,20 @@ def _as_bench_admin() -> Settings:
         "CORRIDOR_KAFKA_CREDENTIALS_FILE": str(settings.credentials_file.resolve()),
         "CORRIDOR_KAFKA_CA_FILE": str(settings.ca_file.resolve()),
     })  # fmt: skip
-    return Settings()
+    admin = Settings()
+    atexit.register(_discard_benches, admin)
+    return admin
+
+
+def _discard_benches(settings: Settings) -> None:
+    import asyncio
+
+    from services.stack.local import discard_benches
+
+    revoked, deleted = asyncio.run(discard_benches(
+        settings.bootstrap_servers, settings.topic_namespace, settings.partners_file
+    ))  # fmt: skip
+    typer.echo(f"benchmark namespaces removed: {revoked} ACLs, {len(deleted)} topics")
 
 
 @bench_app.command("allocator")

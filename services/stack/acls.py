@@ -170,6 +170,28 @@ async def ensure(bootstrap: str, wanted: Iterable[Acl]) -> list[Acl]:
     return missing
 
 
+async def revoke(bootstrap: str, acls: Iterable[Acl]) -> int:
+    """Delete these ALLOW ACLs (a benchmark's namespace when it is done); returns how many."""
+    from aiokafka.protocol.admin import DeleteAclsRequest
+
+    gone = 0
+    admin = await _admin(bootstrap)
+    try:
+        for acl in acls:
+            principal = f"User:{acl.principal}"
+            request = DeleteAclsRequest(
+                acl.resource, acl.name, acl.pattern, principal, "*", acl.operation, ALLOW
+            )
+            response = await admin._send_request(request)
+            for error_code, message, matches in response.filter_responses:
+                if error_code:
+                    raise StackError(f"deleting ACL {acl.describe()} failed: {message}")
+                gone += len(matches)
+    finally:
+        await admin.close()
+    return gone
+
+
 def registry_access(partners_file: Path | None = None) -> list[PartnerAccess]:
     """Every partner of the registry, as the broker must know it (no secrets needed)."""
     from services.registry.partners import DEFAULT_PATH, publishes_of

@@ -80,6 +80,17 @@ class Health:
     detail: str
 
 
+async def discard_benches(bootstrap: str, namespace: str = "", partners_file: Path | None = None,
+                          prefix: str = "bench") -> tuple[int, list[str]]:  # fmt: skip
+    """Undo ``prepare`` for the benchmarks' own namespaces (``bench…``): their ACLs and topics,
+    also those a crashed run left, so that `corridor status` compares the stack's own ACLs."""
+    wanted = set(acls.table(acls.registry_access(partners_file), namespace))
+    theirs = [a for a in await acls.current(bootstrap) if a not in wanted
+              and (a.name.startswith(prefix) or f"-{prefix}" in a.name)]  # fmt: skip
+    revoked = await acls.revoke(bootstrap, theirs)
+    return revoked, await topics.delete_prefixed(bootstrap, prefix)
+
+
 @dataclass
 class LocalStack:
     settings: Settings = field(default_factory=Settings)

@@ -101,6 +101,19 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
     raise StackError(f"topics {names} have no leader yet")
 
 
+async def delete_prefixed(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with ``prefix`` (a benchmark's namespace)."""
+    admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
+
+
 async def describe(bootstrap: str, names: list[str]) -> dict[str, int]:
     """Partition count of each named topic that exists."""
     admin = AIOKafkaAdminClient(**_admin_access(bootstrap), request_timeout_ms=10000)
