@@ -23,8 +23,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from schemas.catalogue import (
     ALLOCATION_DECISIONS,
@@ -97,12 +101,15 @@ def _profiler(pid: int, log: str, folder: str | None) -> subprocess.Popen[bytes]
 async def _run(
     settings: Settings, source: str, sink: str, backlog: list[Message], expected: int,
     items: int, paced: tuple[list[Message], list[Message]], rate: float, name: str,
-    counts: bool, warm: int = 1,
+    alerts: list[str] | None = None, warm: int = 1,
 ) -> Result:  # fmt: skip
+    """Throughput on the backlog, then latency on the paced pairs. ``alerts`` (the allocator):
+    the alert of each (alert, tick) pair, whose decision answers the tick; without (the loops),
+    each paced message is answered by its own copy. Answers are matched by content, not by
+    position, so a late or extra record cannot shift the pairing."""
     collector = Collector(settings.bootstrap_servers, sink, REGION_PARTITIONS)
     await collector.start()
     try:
-        # all of the warm-up's output: a late one would shift the latencies' pairing
         await collector.until(lambda rs: len(rs) >= warm, within=120)
         base = len(collector.records)
         sent = await produce(settings.bootstrap_servers, source, backlog)
@@ -110,19 +117,38 @@ async def _run(
         seconds = max(collector.arrived[base + expected - 1] - sent[0], 1e-9)
         setup, pairs = paced
         await produce(settings.bootstrap_servers, source, setup)
-        copies = 0 if counts else len(setup)  # shelter reports decide nothing; the loop copies
-        await collector.until(lambda rs: len(rs) >= base + expected + copies, within=120)
-        mark = len(collector.records)
         sent_at = await produce(settings.bootstrap_servers, source, pairs, rate=rate)
-        outputs = len(pairs) // 2 if counts else len(pairs)
-        await collector.until(lambda rs: len(rs) >= mark + outputs, within=300)
-        arrived = collector.arrived[mark : mark + outputs]
-        # the allocator answers each tick (every 2nd message); the raw loop every message
-        starts = sent_at[1::2] if counts else sent_at
-        latencies = [a - s for a, s in zip(arrived, starts, strict=False)]
-        return Result(name, items, seconds, latencies)
+        starts: dict[Any, float] = (
+            dict(zip(alerts, sent_at[1::2], strict=True)) if alerts is not None
+            else {value: at for (_, value), at in zip(pairs, sent_at, strict=True)}
+        )  # fmt: skip
+        answered = _Answers(starts, decided=alerts is not None, cursor=base)
+        await collector.until(answered.complete, within=300)
+        return Result(name, items, seconds, answered.latencies(collector.arrived))
     finally:
         await collector.stop()
+
+
+@dataclass
+class _Answers:
+    """Which paced messages are answered, read incrementally from the collector's records."""
+
+    starts: dict[Any, float]
+    decided: bool
+    cursor: int
+    seen: dict[Any, int] = field(default_factory=dict)
+
+    def complete(self, records: list[Any]) -> bool:
+        for index in range(self.cursor, len(records)):
+            value = records[index].value
+            key = (orjson.loads(value).get("data") or {}).get("alert_id") if self.decided else value
+            if key in self.starts and key not in self.seen:
+                self.seen[key] = index
+        self.cursor = len(records)
+        return len(self.seen) == len(self.starts)
+
+    def latencies(self, arrived: list[float]) -> list[float]:
+        return [arrived[index] - self.starts[key] for key, index in self.seen.items()]
 
 
 async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, rate: float = 20.0,
@@ -140,6 +166,7 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
     loop_backlog = backlog * LOOP_BACKLOG
     setup, paced = _paced("HT09", pairs)
     paced_messages = (_messages(setup), _messages(paced))
+    paced_alerts = [e.event_id for e in paced if isinstance(e.payload, DisplacementAlert)]
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     raw_plans = [topics.TopicPlan(f"{namespace}.raw.{d}", REGION_PARTITIONS, None, "delete")
@@ -163,7 +190,7 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
         await produce(settings.bootstrap_servers, raw_in, [(b"warm", b"up")])
         n = len(loop_backlog)
         raw = await _run(settings, raw_in, raw_out, loop_backlog, n, n, paced_messages, rate,
-                         "raw aiokafka loop", counts=False)  # fmt: skip
+                         "raw aiokafka loop")  # fmt: skip
         results.append(raw)
 
     for flavour in FAUST_FLAVOURS:  # a trivial faust agent, as the bench's admin principal
@@ -176,7 +203,7 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
             name = f"faust agent, {flavour} settings"
             n = len(loop_backlog)
             row = await _run(settings, f_in, f_out, loop_backlog, n, n, paced_messages, rate,
-                             name, counts=False)  # fmt: skip
+                             name)  # fmt: skip
             results.append(row)
 
     source = topic_name(REGION_EVENTS, namespace)
@@ -187,7 +214,7 @@ async def compare(settings: Settings, *, regions: int = 5, alerts: int = 300, ra
         warm = [tick("HT10", START - timedelta(minutes=1), 0), *warm_setup, *warm_pairs]
         await produce(settings.bootstrap_servers, source, _messages(warm))
         alloc = await _run(settings, source, sink, backlog, decisions, households,
-                           paced_messages, rate, "allocator processor", counts=True,
+                           paced_messages, rate, "allocator processor", alerts=paced_alerts,
                            warm=len(replay(warm)[1]))  # fmt: skip
         alloc.events = len(backlog)
         results.append(alloc)
