@@ -38,10 +38,13 @@ TABLES = (*APPENDED, *UPSERTED)
 class Figures:
     messages: int
     rows: int
-    ledger_seconds: float
+    ledger_seconds: float | None  # None: the first batch seen held everything
     copy_seconds: float
 
     def lines(self) -> list[str]:
+        if self.ledger_seconds is None:
+            what = f"{self.messages:,} messages → {self.rows:,} rows"
+            return [f"{what}: all in the first batch, nothing to time: use more --alerts"]
         ledger, copy = self.rows / self.ledger_seconds, self.rows / self.copy_seconds
         return [
             f"{self.messages:,} messages → {self.rows:,} rows",
@@ -67,8 +70,8 @@ async def _consumed(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets"))
 
 
-async def _time_ledger(env: dict[str, str], conn: asyncpg.Connection, total: int) -> float:
-    """Seconds from the ledger's first committed batch to its last."""
+async def _time_ledger(env: dict[str, str], conn: asyncpg.Connection, total: int) -> float | None:
+    """Seconds from the ledger's first committed batch to its last (None: there was one)."""
     with tempfile.NamedTemporaryFile(prefix="corridor-bench-ledger-", suffix=".log") as log:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.ledger", "worker",
@@ -79,6 +82,8 @@ async def _time_ledger(env: dict[str, str], conn: asyncpg.Connection, total: int
             for _ in itertools.count():
                 done = await _consumed(conn)
                 if done and start is None:
+                    if done >= total:
+                        return None
                     start = time.perf_counter()
                 if done >= total:
                     break

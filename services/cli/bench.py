@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -13,11 +15,11 @@ bench_app = typer.Typer(help="Measurements on this machine (not tests).", no_arg
 app.add_typer(bench_app, name="bench")
 
 
-def _as_bench_admin() -> Settings:
+@contextmanager
+def _as_bench_admin() -> Iterator[Settings]:
     """A bench makes its own namespace (topics, ACLs) and drives it as the admin principal; its
     worker processes run as their own principals, with this stack's credentials wherever their
-    state folder is. When the command ends, however it ends, the benches' namespaces go."""
-    import atexit
+    state folder is. When the bench ends, however it ends, the benches' namespaces go."""
     import os
 
     settings = Settings()
@@ -27,8 +29,10 @@ def _as_bench_admin() -> Settings:
         "CORRIDOR_KAFKA_CA_FILE": str(settings.ca_file.resolve()),
     })  # fmt: skip
     admin = Settings()
-    atexit.register(_discard_benches, admin)
-    return admin
+    try:
+        yield admin
+    finally:  # not at exit: the SCRAM handshake needs the default executor, gone by then
+        _discard_benches(admin)
 
 
 def _discard_benches(settings: Settings) -> None:
@@ -53,7 +57,8 @@ def bench_allocator(
     """Allocator throughput and latency next to a raw aiokafka loop on the same broker."""
     from services.bench.allocator import report
 
-    typer.echo(report(_as_bench_admin(), quality=quality))
+    with _as_bench_admin() as settings:
+        typer.echo(report(settings, quality=quality))
 
 
 @bench_app.command("pipeline")
@@ -72,7 +77,8 @@ def bench_pipeline(
 
     opts = Options(start=start, factor=factor, steps=steps, duration=duration, regions=regions,
                    shelters=shelters)  # fmt: skip
-    typer.echo(run(_as_bench_admin(), opts, out))
+    with _as_bench_admin() as settings:
+        typer.echo(run(settings, opts, out))
 
 
 @bench_app.command("ledger")
@@ -82,7 +88,8 @@ def bench_ledger(
     """Rows/s the ledger writes, next to a raw asyncpg COPY of the same rows."""
     from services.bench.ledger import report
 
-    typer.echo(report(_as_bench_admin(), alerts_per_region=alerts))
+    with _as_bench_admin() as settings:
+        typer.echo(report(settings, alerts_per_region=alerts))
 
 
 @bench_app.command("codec")
