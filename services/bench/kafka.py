@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -38,6 +39,16 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[Message],
     return sent
 
 
+async def read_from_start(access: dict[str, Any], topic: str, partitions: int) -> AIOKafkaConsumer:
+    """A started consumer assigned every partition of ``topic``, at the beginning (no group)."""
+    consumer = AIOKafkaConsumer(**access, enable_auto_commit=False)
+    await consumer.start()
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    return consumer
+
+
 @dataclass
 class Collector:
     """Reads a topic from the start into `records`, in the background."""
@@ -50,11 +61,7 @@ class Collector:
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(**connect(self.bootstrap), enable_auto_commit=False)
-        await self._consumer.start()
-        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        self._consumer = await read_from_start(connect(self.bootstrap), self.topic, self.partitions)
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:

@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from schemas.catalogue import INGRESS_TOPICS
 from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
 from schemas.types import GeoPoint, Service
 from services.audit.replay import alert
+from services.bench.kafka import read_from_start
 from services.bench.workload import CENTRES
 from services.publish import encode, partner_event
 
@@ -148,11 +149,7 @@ class Seen:
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(**self.access, enable_auto_commit=False)
-        await self._consumer.start()
-        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        self._consumer = await read_from_start(self.access, self.topic, self.partitions)
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:

@@ -5,14 +5,13 @@ They come from a YAML file ``partner_id: secret`` kept outside the repository an
 state folder (:func:`ensure_file`), as it does the broker's passwords; nothing is committed.
 """
 
-import os
-import secrets as random_secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from services.generated import ensure_generated
 from services.registry.errors import RegistryError
 
 SECRET_ENV_PREFIX = "CORRIDOR_PARTNER_SECRET_"  # noqa: S105 - a variable name prefix
@@ -44,18 +43,11 @@ def load_secrets(file: Path | None, environ: Mapping[str, str]) -> dict[str, str
 
 def ensure_file(path: Path, partner_ids: Iterable[str]) -> dict[str, str]:
     """The secrets in ``path`` (mode 0600), with a new random one for every partner it lacks."""
-    found = read_yaml(path, secret=True) if path.exists() else {}
-    known = {str(k): str(v) for k, v in found.items()}
-    missing = [p for p in partner_ids if p not in known]
-    if missing or not path.exists():
-        known.update({p: random_secrets.token_urlsafe(32) for p in missing})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            "# Generated: partner signing secrets of this node. Hand each partner its own.\n"
-            + yaml.safe_dump(dict(sorted(known.items())))
-        )
-        os.chmod(path, 0o600)
-    return known
+    return ensure_generated(
+        path, partner_ids,
+        header="Generated: partner signing secrets of this node. Hand each partner its own.",
+        load=lambda p: read_yaml(p, secret=True),
+    )  # fmt: skip
 
 
 def read_yaml(path: Path, *, secret: bool = False) -> dict[Any, Any]:
