@@ -31,21 +31,35 @@ THROUGHPUT: dict[str, Any] = {
 
 # Batched processors handle up to BATCH records before they write and commit: what the stream
 # holds, waiting up to BATCH_WITHIN seconds for more once its queue is empty (faust hands
-# messages over one at a time; without the wait batches averaged 1.1 events).
+# messages over one at a time; without the wait batches averaged 1.1 events), and never past
+# BATCH_AGE seconds after the batch's first event: at a steady rate above one event per
+# BATCH_WITHIN the queue is never empty for long, and without the age a batch held its first
+# event until it had BATCH (the pipeline bench's intake p99 grew to 2.3 s at 190 alerts/s).
 # docs/architecture.md "Throughput".
 BATCH = 500
 BATCH_WITHIN = 0.01
+BATCH_AGE = 0.05
 
 
-async def more_coming(queue: Any, within: float = BATCH_WITHIN) -> bool:
-    """Whether a stream's queue holds an event, now or within `within` seconds (polled)."""
+def batch_clock() -> float:
+    """The event loop's clock, which `more_coming` compares a batch's start with."""
+    return asyncio.get_running_loop().time()
+
+
+async def more_coming(
+    queue: Any, started: float, within: float = BATCH_WITHIN, age: float = BATCH_AGE
+) -> bool:
+    """Whether the batch begun at ``started`` (``batch_clock``) takes another event: the stream's
+    queue holds one, now or within ``within`` seconds (polled), and the batch is younger than
+    ``age``."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
+    end = started + age
+    deadline = min(loop.time() + within, end)
     while queue.empty():
         if loop.time() >= deadline:
             return False
         await asyncio.sleep(0.001)
-    return True
+    return loop.time() < end
 
 
 def make_app(service: str, settings: Settings, *, principal: str | None = None) -> faust.App:

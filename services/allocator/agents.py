@@ -24,7 +24,7 @@ from services.allocator.app import (
 from services.allocator.domain.decide import decide
 from services.allocator.domain.decisions import encode_decision
 from services.allocator.store import read_range
-from services.streams import BATCH, in_partition, more_coming
+from services.streams import BATCH, batch_clock, in_partition, more_coming
 
 JOURNAL_LIMIT = 1024 * 1024  # a batch's journal flushes early past this (messages ≤ 4 MiB)
 Output = tuple[bytes, bytes]  # key, value of a decision to send
@@ -132,14 +132,16 @@ async def finish(batch: Batch) -> None:
 @app.agent(region_events, concurrency=1)
 async def allocate(stream: faust.StreamT) -> None:
     """A batch is what the stream holds when the agent gets to it, up to BATCH events: it ends
-    when the stream's queue stays empty for BATCH_WITHIN (a lone event waits 10 ms at most) or
-    it is full."""
+    when the stream's queue stays empty for BATCH_WITHIN (a lone event waits 10 ms at most), when
+    it is BATCH_AGE old (50 ms after its first event), or when it is full."""
     stream.enable_acks = False  # acked below, once the batch is written
     buffered = cast(faust.ChannelT, stream.channel).queue
-    batch = Batch()
+    batch, started = Batch(), 0.0
     async for event in stream.events():
+        if not batch.events:
+            started = batch_clock()
         await take(batch, event)
-        if len(batch.events) >= BATCH or not await more_coming(buffered):
+        if len(batch.events) >= BATCH or not await more_coming(buffered, started):
             await finish(batch)
             for done in batch.events:
                 await stream.ack(done)

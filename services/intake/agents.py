@@ -30,6 +30,7 @@ from services.intake.record import Record
 from services.intake.sequencer import Admission, Seen, Sequenced, sequence
 from services.streams import (
     BATCH,
+    batch_clock,
     catalogue_name,
     in_partition,
     more_coming,
@@ -141,10 +142,12 @@ async def sequencer(stream: faust.StreamT) -> None:
     is what the stream holds, up to BATCH; it is acked once written and sent."""
     stream.enable_acks = False
     buffered = cast(faust.ChannelT, stream.channel).queue
-    batch = Batch()
+    batch, started = Batch(), 0.0
     async for event in stream.events():
+        if not batch.events:
+            started = batch_clock()
         take(batch, event)
-        if len(batch.events) >= BATCH or not await more_coming(buffered):
+        if len(batch.events) >= BATCH or not await more_coming(buffered, started):
             await finish(batch)
             for done in batch.events:
                 await stream.ack(done)
