@@ -23,6 +23,7 @@ from services.allocator.app import (
 )
 from services.allocator.domain.decide import decide
 from services.allocator.domain.decisions import encode_decision
+from services.allocator.domain.events import ConfirmationIgnored
 from services.allocator.store import read_range
 from services.streams import BATCH, batch_clock, in_partition, more_coming
 
@@ -66,6 +67,12 @@ def handle(value: bytes | None, headers: Any, partition: int, offset: int) -> li
         states.mark(partition, offset)
         log.info("redelivered", region=region, event_id=region_event.event_id)
         return [(region.encode(), raw) for raw in again if raw is not None]
+    for ignored in outcome.events:
+        if isinstance(ignored, ConfirmationIgnored):  # no decision says so: the log must
+            log.warning(
+                "confirmation ignored", region=region, event_id=region_event.event_id,
+                alert_id=ignored.alert_id, partner=ignored.partner_id, why=ignored.why,
+            )  # fmt: skip
     encoded = [(d, encode_decision(d)) for d in outcome.decisions]
     states.apply(state, outcome.events, [(d.decision_id, raw) for d, raw in encoded], partition)
     states.mark(partition, offset)

@@ -187,7 +187,16 @@ async def test_an_oversized_alert_is_held_until_a_confirming_partner_confirms_it
                      and any(e.status == EscalationStatus.RESOLVED for e in s.confirmation())),
                 within=90,
             )  # fmt: skip
-            await reader.linger(1)
+            # a verdict on no held alert changes nothing, and the allocator says so in its log
+            await publish(CONFIRMER, CONFIRMATIONS, "c-9", verdict("big-9", "confirmed"),
+                          settings, as_partner=CONFIRMER)  # fmt: skip
+            for _ in range(120):
+                if "big-9" in (tmp_path / "allocator.log").read_text():
+                    break
+                await reader.linger(0.5)
+    ignored = [line for line in (tmp_path / "allocator.log").read_text().splitlines()
+               if "confirmation ignored" in line and "big-9" in line]  # fmt: skip
+    assert ignored and "no alert with this id is held" in ignored[0]
     got = Seen(reader.records, namespace)
     refused = got.rejected["c-crh"]
     assert refused.reason.value == "unauthorised" and CONFIRMATIONS in refused.message
