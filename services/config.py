@@ -100,9 +100,11 @@ class Settings(BaseSettings):
     )
     group_instance_id: str | None = Field(
         default=None,
-        description="Kafka static membership: a name for this worker, stable across its"
-        " restarts and unique among the workers of one processor. A worker restarted under the"
-        " same name takes its partitions back at once, without waiting out the session.",
+        description="Kafka static membership (group.instance.id): a name for this worker,"
+        " stable across its restarts and unique among the workers of one processor; a worker"
+        " restarted under the same name takes its partitions back at once, without waiting out"
+        " the session. Default: one per host and free slot (services/membership.py); `none`:"
+        " dynamic membership.",
     )
     ledger_batch: int = Field(
         default=2000,

@@ -17,6 +17,7 @@ from faust.types import EventT
 from schemas.catalogue import topic_name
 from services.config import Settings, processor_id
 from services.kafka_access import faust_credentials
+from services.membership import static_membership
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the broker's message.max.bytes (infra/kafka)
 
@@ -90,9 +91,9 @@ def make_app(service: str, settings: Settings, *, principal: str | None = None) 
         **THROUGHPUT,
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
-        consumer_group_instance_id=settings.group_instance_id,
         broker_credentials=faust_credentials(settings, principal or service),
     )
+    static_membership(app, settings)  # its group.instance.id, claimed when a worker starts
     app.task(_quiet_root_logger)
     return app
 
