@@ -6,6 +6,7 @@ from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTIT
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.store import RegionStates
 from services.config import Settings
+from services.gcpolicy import GcPolicy, run
 from services.logging import configure
 from services.streams import make_app, raw_topic
 
@@ -21,3 +22,12 @@ state_table = app.Table(
     "region-state", partitions=REGION_PARTITIONS, key_type=bytes, value_type=bytes
 )
 states = RegionStates(state_table)
+
+# The region states are large and long-lived: full collections skip what survived the last one
+# (services/gcpolicy.py; docs/architecture.md "The core tick").
+gc_policy = GcPolicy()
+
+
+@app.task
+async def _collect_garbage() -> None:
+    await run(gc_policy, log)
