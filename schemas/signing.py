@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import rfc8785
 
+from schemas import jcs
 from schemas.envelope import SIGNATURE_EXTENSION, CloudEvent
 
 Problem = Literal["missing", "invalid"]
@@ -47,9 +48,10 @@ def envelope(ce: CloudEvent) -> dict[str, Any]:
 
 
 def signed_bytes(ce: CloudEvent) -> bytes:
-    """RFC 8785 bytes of :func:`envelope`; ValueError for data JCS cannot represent."""
+    """RFC 8785 bytes of :func:`envelope` (``schemas.jcs``: the ``rfc8785`` library's bytes,
+    faster); ValueError for data JCS cannot represent."""
     try:
-        return rfc8785.dumps(envelope(ce))
+        return jcs.dumps(envelope(ce))
     except (rfc8785.CanonicalizationError, TypeError) as exc:
         raise ValueError(f"data cannot be canonicalised (RFC 8785): {exc}") from None
 
