@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import typer
 
@@ -23,6 +24,7 @@ def _as_bench_admin() -> Iterator[Settings]:
     import os
 
     settings = Settings()
+    lock = _one_bench_at_a_time(settings.state_dir / "bench" / ".lock")
     os.environ.update({
         "CORRIDOR_KAFKA_USER": "admin",
         "CORRIDOR_KAFKA_CREDENTIALS_FILE": str(settings.credentials_file.resolve()),
@@ -33,6 +35,23 @@ def _as_bench_admin() -> Iterator[Settings]:
         yield admin
     finally:  # not at exit: the SCRAM handshake needs the default executor, gone by then
         _discard_benches(admin)
+        lock.close()
+
+
+def _one_bench_at_a_time(path: Path) -> IO[bytes]:
+    """Benches on one stack run one after the other: when a bench ends it removes every bench
+    namespace (also a crashed run's), which would pull the topics from under a bench still
+    running, and two benches at once measure each other. The lock goes with the process."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.open("wb")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        typer.echo(f"another bench is running on this stack; waiting for it ({path})")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def _discard_benches(settings: Settings) -> None:
