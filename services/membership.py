@@ -29,11 +29,10 @@ from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import faust
-
 from services.config import Settings
 
 if TYPE_CHECKING:
+    import faust
     from mode import BaseSignalT
 
 DYNAMIC = "none"  # CORRIDOR_GROUP_INSTANCE_ID=none: no static membership

@@ -21,6 +21,7 @@ from services.escalator.domain.events import AckIgnored, DomainEvent, Escalation
 from services.escalator.domain.messages import Operates, encode, publications
 from services.escalator.store import Folds
 from services.kafka_access import connect
+from services.membership import group_instance_id
 from services.streams import MAX_MESSAGE_BYTES
 
 Outgoing = tuple[str, bytes, bytes]  # topic, key, value
@@ -126,6 +127,7 @@ async def run(stop: asyncio.Event) -> None:
     settings = app.settings
     consumer = AIOKafkaConsumer(
         **connect(settings.bootstrap_servers, "escalator", settings), group_id=app.group_id,
+        group_instance_id=group_instance_id(settings, app.group_id),  # services/membership.py
         enable_auto_commit=False, auto_offset_reset="earliest",
         session_timeout_ms=int(settings.session_timeout * 1000),
         heartbeat_interval_ms=min(3000, int(settings.session_timeout * 1000) // 3),

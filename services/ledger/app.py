@@ -15,6 +15,7 @@ from schemas.catalogue import topic_name
 from services.config import Settings, processor_id
 from services.kafka_access import connect
 from services.ledger.rows import TOPICS
+from services.membership import group_instance_id
 
 MAX_FETCH_BYTES = 16 * 1024 * 1024
 
@@ -27,17 +28,21 @@ class Wiring:
     dsn: str
     session_timeout: float
     batch: int  # most messages per transaction
+    instance_id: str | None  # group.instance.id (services/membership.py)
 
     @classmethod
     def of(cls, settings: Settings) -> Wiring:
+        """A worker's wiring: claims its static membership slot for the process's life."""
         namespace = settings.topic_namespace
+        group = processor_id("ledger", namespace)
         return cls(
-            group=processor_id("ledger", namespace),
+            group=group,
             topics={topic_name(name, namespace): name for name in TOPICS},
             bootstrap=settings.bootstrap_servers,
             dsn=settings.dsn(),
             session_timeout=settings.session_timeout,
             batch=settings.ledger_batch,
+            instance_id=group_instance_id(settings, group),
         )
 
     def consumer(self) -> AIOKafkaConsumer:
@@ -45,6 +50,7 @@ class Wiring:
         return AIOKafkaConsumer(
             **connect(self.bootstrap, "ledger"),
             group_id=self.group,
+            group_instance_id=self.instance_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
