@@ -1,12 +1,10 @@
 """`corridor bench pipeline`: intake and the allocator as worker processes (each its own
 principal), fed signed displacement alerts by the protection cluster as itself (over TLS) at
-rising rates until saturation; next to a raw two-hop aiokafka loop on the same broker in the
-same run.
+rising rates until saturation; next to a raw two-hop aiokafka loop on the same broker and run.
 
 Latency is from the time the harness hands an alert to its producer to the time a reader of
 allocation.decisions.v1 sees the decision naming that alert (the raw loop: its copy on the
-second hop's output, matched by key). The pure parts are in pipeline_model.py.
-"""
+second hop's output, matched by key). The pure parts: pipeline_model.py, pipeline_path.py."""
 
 from __future__ import annotations
 
@@ -31,6 +29,7 @@ from services.bench.pipeline_model import (
     report,
     saturation_rate,
 )
+from services.bench.pipeline_path import Decided, split
 from services.bench.pipeline_text import summary
 from services.bench.procs import code_version, process
 from services.config import Settings
@@ -80,14 +79,17 @@ async def _step(seen: load.Seen, access: dict[str, Any], topic: str, rate: float
                 messages: list[load.Outgoing], wait: float, drain: float,
                 stage: load.Seen | None = None) -> Step:  # fmt: skip
     """Offer ``messages`` at ``rate``, wait for their outputs; ``stage``: where they pass on
-    the way (the region log), for the latency of that part."""
+    the way (the region log), for intake's part and where the time goes (pipeline_path.py)."""
     sends = await load.paced(access, topic, messages, rate)
     await seen.until_all(list(sends), within=drain)
     step = measure_step(rate, sends, seen.at, wait=wait)
     if stage is None:
         return step
-    part = [stage.at[k] - t for k, (t, _) in sends.items() if k in stage.at]
-    return replace(step, to_region_log=Latency.of(part))
+    part = [stage.at[k] - t for k, (t, _) in sends.items() if k in stage.at]  # intake's part
+    decided = {k: Decided(seen.at[k], seen.stamped[k], seen.causes[k])
+               for k in sends if k in seen.at and k in seen.causes}  # fmt: skip
+    return replace(step, to_region_log=Latency.of(part),
+                   path=split(sends, decided, stage.stamped, wait, stage.at))  # fmt: skip
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Climb:
     reason: str | None = None
     half: Step | None = None
     noise: list[dict[str, Any]] = field(default_factory=list)  # saturated once, not when repeated
+    rss: list[dict[str, int | None]] = field(default_factory=list)  # workers' VmRSS after steps
 
 
 async def _climb(settings: Settings, opts: Options, ns: str, seen: load.Seen,
@@ -114,7 +117,9 @@ async def _climb(settings: Settings, opts: Options, ns: str, seen: load.Seen,
         messages = load.alerts(regions, max(2, round(rate * opts.duration)),
                                keys[load.ALERTER], load.utc_now(), prefix)  # fmt: skip
         plan.append(Offer(rate, messages, half))
-        return await _step(seen, partner, topic, rate, messages, tick, drain, logged)
+        step = await _step(seen, partner, topic, rate, messages, tick, drain, logged)
+        climb.rss.append(load.resident_kib(seen.workers))
+        return step
 
     now = load.utc_now()
     places = load.shelters(regions, opts.shelters, keys[load.OPERATOR], now)
@@ -265,7 +270,8 @@ def to_report(run: Run, settings: Settings, opts: Options, meta: dict[str, Any])
     return report(
         meta={**meta, "options": opts.__dict__, "broker": settings.bootstrap_servers},
         pipeline=run.pipeline.steps, saturated=run.pipeline.saturated,
-        reason=run.pipeline.reason, half=run.pipeline.half, noise=run.pipeline.noise, raw=run.raw,
+        reason=run.pipeline.reason, half=run.pipeline.half, noise=run.pipeline.noise,
+        rss=run.pipeline.rss, raw=run.raw,
         raw_half=run.raw_half, raw_backlog=run.raw_backlog,
         tick=settings.tick_interval, peak_rss_kib=run.peaks,
     )  # fmt: skip

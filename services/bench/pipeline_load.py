@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -121,9 +122,15 @@ async def paced(access: dict[str, Any], topic: str, messages: Sequence[Outgoing]
 
 def alert_id_of(value: bytes) -> str | None:
     """The alert a decision answers (None: a decision from the waitlist or a report)."""
+    return _answer(value)[0]
+
+
+def _answer(value: bytes) -> tuple[str | None, str | None]:
+    """A decision's alert id and the event that caused it (the tick that sealed the alert)."""
     data = orjson.loads(value).get("data") or {}
-    found = data.get("alert_id")
-    return found if isinstance(found, str) else None
+    found, cause = data.get("alert_id"), data.get("cause_event_id")
+    return (found if isinstance(found, str) else None,
+            cause if isinstance(cause, str) else None)  # fmt: skip
 
 
 def event_id_of(value: bytes) -> str | None:
@@ -145,6 +152,8 @@ class Seen:
     partitions: int
     ident: Ident = "alert_id"
     at: dict[str, float] = field(default_factory=dict)
+    stamped: dict[str, float] = field(default_factory=dict)  # the record's timestamp, s
+    causes: dict[str, str] = field(default_factory=dict)  # a decision's cause_event_id
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)  # must stay up
     _task: asyncio.Task[None] | None = None
 
@@ -158,14 +167,16 @@ class Seen:
             now = time.time()
             for records in batch.values():
                 for r in records:
-                    key = self._ident(r.key, r.value)
-                    if key is not None:
-                        self.at.setdefault(key, now)
+                    key, cause = self._ident(r.key, r.value)
+                    if key is not None and key not in self.at:
+                        self.at[key], self.stamped[key] = now, r.timestamp / 1000
+                        if cause is not None:
+                            self.causes[key] = cause
 
-    def _ident(self, key: bytes | None, value: bytes) -> str | None:
+    def _ident(self, key: bytes | None, value: bytes) -> tuple[str | None, str | None]:
         if self.ident == "key":
-            return key.decode() if key else None
-        return alert_id_of(value) if self.ident == "alert_id" else event_id_of(value)
+            return (key.decode() if key else None), None
+        return _answer(value) if self.ident == "alert_id" else (event_id_of(value), None)
 
     async def until_all(self, ids: Sequence[str], within: float) -> bool:
         """Wait until every id has been seen, at most ``within`` s; whether they all were."""
@@ -182,6 +193,23 @@ class Seen:
         if self._task is not None:
             self._task.cancel()
         await self._consumer.stop()
+
+
+def resident_kib(workers: Sequence[subprocess.Popen[bytes]],
+                 proc: Path = Path("/proc")) -> dict[str, int | None]:  # fmt: skip
+    """Each worker's resident set size now (VmRSS, KiB), by its module's last name (``python -m
+    services.intake …``: intake); None where /proc does not say."""
+    sizes: dict[str, int | None] = {}
+    for worker in workers:
+        name = str(list(worker.args)[2]).rsplit(".", 1)[-1]  # type: ignore[arg-type]
+        try:
+            status = (proc / str(worker.pid) / "status").read_text()
+        except OSError:
+            sizes[name] = None
+            continue
+        found = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")]
+        sizes[name] = found[0] if found else None
+    return sizes
 
 
 def ingress_partitions() -> int:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.bench.pipeline_path import PathSplit
 
 TARGET_SLACK = 0.100
 """The target: ingress → decision p99 ≤ one tick interval + this, at half the saturation rate."""
@@ -64,6 +67,7 @@ class Step:
     households_per_s: float
     latency: Latency
     to_region_log: Latency | None = None  # ingress → region.events.v1: intake's part
+    path: PathSplit | None = None  # where the time goes, from the records' stamps
 
 
 def measure_step(
@@ -149,7 +153,8 @@ def _figures(step: Step) -> dict[str, Any]:
     figures = asdict(step)
     figures["latency_ms"] = _ms(step.latency)
     figures["to_region_log_ms"] = _ms(step.to_region_log)
-    del figures["latency"], figures["to_region_log"]
+    figures["path_ms"] = step.path.to_ms() if step.path is not None else None
+    del figures["latency"], figures["to_region_log"], figures["path"]
     for k in ("target_per_s", "offered_per_s", "decided_per_s", "households_per_s"):
         figures[k] = round(figures[k], 1) if math.isfinite(figures[k]) else None
     return figures
@@ -164,6 +169,7 @@ def report(
     half: Step | None,
     raw: Sequence[Step],
     noise: Sequence[Mapping[str, Any]] = (),
+    rss: Sequence[Mapping[str, int | None]] = (),
     raw_half: Step | None,
     raw_backlog: Step | None,
     tick: float,
@@ -187,6 +193,7 @@ def report(
                 round(sustained.households_per_s, 1) if sustained else None
             ),
             "half_saturation": _figures(half) if half else None,
+            "rss_kib_after_steps": [dict(r) for r in rss],  # every step, then the half check
         },
         "raw_two_hop": {
             "steps": [_figures(s) for s in raw],
@@ -207,4 +214,4 @@ def report(
 
 REPORT_KEYS = ("meta", "tick_interval_s", "pipeline", "raw_two_hop", "target", "peak_rss_kib")
 STEP_KEYS = ("target_per_s", "offered_per_s", "sent", "decided", "decided_per_s",
-             "households_per_s", "latency_ms", "to_region_log_ms")  # fmt: skip
+             "households_per_s", "latency_ms", "to_region_log_ms", "path_ms")  # fmt: skip

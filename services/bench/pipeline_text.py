@@ -26,6 +26,20 @@ def _row(name: str, step: dict[str, Any] | None, households: bool = True) -> str
     return f"{name:<34}" + "".join(cells)
 
 
+def _path(step: dict[str, Any] | None) -> list[str]:
+    """Where the time went: each part's p50 / p99, and its mean among the slowest 1 %."""
+    split = step.get("path_ms") if step else None
+    if not split:
+        return []
+    cells = [f"{k.replace('_', ' ')} {split[k]['p50']:,.1f} / {split[k]['p99']:,.1f}"
+             f" ({split['tail_mean'][k]:,.1f})" for k in split["tail_mean"]]  # fmt: skip
+    late, read = split["tick_offset"], split["tick_to_reader"]
+    ticks = f"; tick offset {late['p50']:,.1f} / {late['p99']:,.1f}" if late else ""
+    ticks += f"; tick to a reader {read['p50']:,.1f} / {read['p99']:,.1f}" if read else ""
+    return [f"  where the time goes, p50 / p99 ms (mean of the slowest {split['tail_samples']}):",
+            "    " + ", ".join(cells) + ticks]  # fmt: skip
+
+
 def summary(doc: dict[str, Any], path: Path) -> str:
     """What the terminal shows of the report: each step next to the raw loop's, the target."""
     p, raw, target = doc["pipeline"], doc["raw_two_hop"], doc["target"]
@@ -43,6 +57,7 @@ def summary(doc: dict[str, Any], path: Path) -> str:
         lines.append(_row("  raw two-hop loop, same messages", raw_step, households=False))
     lines += [
         _row("pipeline at half saturation", p["half_saturation"]),
+        *_path(p["half_saturation"]),
         _row("  raw two-hop loop, same messages", raw["half_saturation"], households=False),
         _row("raw two-hop loop, backlog", raw["backlog"], households=False),
         f"pipeline sustained {p['sustained_events_per_s'] or 0:,.0f} alerts/s"
