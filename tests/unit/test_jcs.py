@@ -66,9 +66,9 @@ def test_every_finite_float_as_rfc8785_writes_it(number: float) -> None:
 
 def test_plain_messages_do_not_reach_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the module: an ordinary message is written without the library."""
-    plain = {"data": {"lat": 18.5392, "lon": -72.3364, "n": 3, "ok": True, "x": None,
-                      "households": [{"persons": 4, "needs": ["shelter"]}], "t": 100.0},
-             "id": "ev-1", "note": 'tab\there "quoted" é'}  # fmt: skip
+    data = {"lat": 18.5392, "lon": -72.3364, "n": 3, "ok": True, "x": None, "t": 100.0,
+            "households": [{"persons": 4, "needs": ["shelter"]}]}  # fmt: skip
+    plain: dict[str, Any] = {"data": data, "id": "ev-1", "note": 'tab\there "quoted" é'}
     expected = rfc8785.dumps(plain)
 
     def refuse(_: Any) -> bytes:
