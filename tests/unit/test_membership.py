@@ -121,3 +121,14 @@ def test_a_faust_worker_gets_its_id_when_it_starts_not_when_the_app_is_built(
         str((tmp_path / "members").resolve()),
         0,
     )
+
+
+def test_the_ledger_s_wiring_claims_a_slot_or_opts_out(tmp_path: Path) -> None:
+    from services.ledger.app import Wiring
+
+    group = "corridor-ledger-t1"
+    wiring = Wiring.of(Settings(state_dir=tmp_path, topic_namespace="t1", group_instance_id=None))
+    folder = str((tmp_path / "members").resolve())
+    assert wiring.instance_id == instance_id(group, socket.gethostname(), folder, 0)
+    off = Settings(state_dir=tmp_path, topic_namespace="t1", group_instance_id="none")
+    assert Wiring.of(off).instance_id is None
