@@ -29,9 +29,12 @@ from services.stack.local import prepare
 
 
 async def soak(settings: Settings, minutes: int, rate: float, shelters: int,
-               chunk: float = 60.0) -> list[dict[str, Any]]:  # fmt: skip
-    """One row per ``chunk`` seconds of alerts at ``rate``: latency and the workers' VmRSS."""
-    ns = f"benchs{uuid.uuid4().hex[:8]}"
+               chunk: float = 60.0, prefix: str = "benchs") -> list[dict[str, Any]]:  # fmt: skip
+    """One row per ``chunk`` seconds of alerts at ``rate``: latency and the workers' VmRSS.
+    ``prefix``: of the namespace (``corridor bench`` removes every ``bench…`` one when it ends,
+    also another run's; a soak beside other benches needs another prefix, and removes its
+    namespace itself)."""
+    ns = f"{prefix}{uuid.uuid4().hex[:8]}"
     await prepare(settings.bootstrap_servers, ns, settings.partners_file,
                   secure=settings.kafka_security != "none")  # fmt: skip
     home = Path(tempfile.mkdtemp(prefix="corridor-bench-soak-"))
