@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import socket
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 DYNAMIC = "none"  # CORRIDOR_GROUP_INSTANCE_ID=none: no static membership
 MAX_LENGTH = 249  # Kafka's limit for group.instance.id (as for a topic name)
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9._-]+")
+log = logging.getLogger(__name__)
 _held: list[Slot] = []  # the slots this process holds: open until it exits
 
 
@@ -82,12 +84,17 @@ def claim_slot(folder: Path, group: str) -> Slot:
 
 def group_instance_id(settings: Settings, group: str) -> str | None:
     """This worker's `group.instance.id` in ``group``, None for dynamic membership. Claims a
-    slot (held until the process exits) unless the settings name the worker or opt out."""
+    slot (held until the process exits) unless the settings name the worker or opt out; where
+    no slot can be claimed (the folder cannot be written) it says so and goes dynamic."""
     named = settings.group_instance_id
     if named is not None:
         return None if named.strip().lower() == DYNAMIC else named
     folder = (settings.state_dir / "members").resolve()
-    slot = claim_slot(folder, group)
+    try:
+        slot = claim_slot(folder, group)
+    except OSError as exc:  # a folder it cannot write: slower recovery, not a dead worker
+        log.warning("no static membership slot in %s (%s): dynamic membership", folder, exc)
+        return None
     _held.append(slot)
     name = instance_id(group, socket.gethostname(), str(folder), slot.number)
     os.write(slot.fd, f"{name}\n".encode())  # after the pid: which member holds the slot

@@ -132,3 +132,11 @@ def test_the_ledger_s_wiring_claims_a_slot_or_opts_out(tmp_path: Path) -> None:
     assert wiring.instance_id == instance_id(group, socket.gethostname(), folder, 0)
     off = Settings(state_dir=tmp_path, topic_namespace="t1", group_instance_id="none")
     assert Wiring.of(off).instance_id is None
+
+
+def test_a_state_folder_it_cannot_write_means_dynamic_membership(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "members").write_text("a file where the folder should be")
+    assert group_instance_id(Settings(state_dir=tmp_path, group_instance_id=None), "g") is None
+    assert "dynamic membership" in caplog.text
