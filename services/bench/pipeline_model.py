@@ -9,10 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from services.bench.pipeline_path import PathSplit
+from typing import Any, Protocol
 
 TARGET_SLACK = 0.100
 """The target: ingress → decision p99 ≤ one tick interval + this, at half the saturation rate."""
@@ -49,6 +46,12 @@ class Latency:
         return cls(percentile(values, 0.50), percentile(values, 0.99), top, len(values))
 
 
+class Split(Protocol):
+    """Where a step's time went (pipeline_path.PathSplit), as the report shows it."""
+
+    def to_ms(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of the schedule, measured.
@@ -67,7 +70,7 @@ class Step:
     households_per_s: float
     latency: Latency
     to_region_log: Latency | None = None  # ingress → region.events.v1: intake's part
-    path: PathSplit | None = None  # where the time goes, from the records' stamps
+    path: Split | None = None  # where the time goes, from the records' stamps
 
 
 def measure_step(
