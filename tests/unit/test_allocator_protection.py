@@ -2,11 +2,13 @@
 
 Properties of :func:`protect` (hypothesis), and on the core: where nobody needs a scarce
 service, a stream of one-household alerts, each sealed by its own tick, is placed exactly as
-nearest-first in arrival order places it (scarce places are not detoured around).
+nearest-first in arrival order places it (scarce places are not detoured around), the fragment
+price aside.
 """
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -109,10 +111,17 @@ shelters = st.lists(
 arrivals = st.lists(st.tuples(points, st.integers(1, 6)), min_size=1, max_size=25)
 
 
+@pytest.mark.parametrize("fragment_km", [0.0, AllocatorConfig().fragment_detour_km])
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shelters, arrivals)
-def test_without_needs_one_alert_per_tick_is_nearest_first(sites: list, came: list) -> None:
+def test_without_needs_one_alert_per_tick_is_nearest_first(
+    fragment_km: float, sites: list, came: list
+) -> None:
+    """Nearest-first in arrival order, with the fragment price (issue 10) added to the km: a
+    shelter the household would leave fewer places than its size (but some) is that much
+    farther. Without the price, exactly nearest-first."""
     assume(len({p for p, _, _ in sites}) == len(sites))
+    config = AllocatorConfig(fragment_detour_km=fragment_km)
     events = [_report(f"s{n:02d}", lat, lon, cap, svc) for n, ((lat, lon), cap, svc) in
               enumerate(sites)]  # fmt: skip
     room = {f"s{n:02d}": cap for n, (_, cap, _) in enumerate(sites)}
@@ -124,17 +133,17 @@ def test_without_needs_one_alert_per_tick_is_nearest_first(sites: list, came: li
                                       at)))  # fmt: skip
         events.append(tick(R, at + timedelta(milliseconds=500), n + 1))
         near = sorted(
-            (haversine_km_coords(lat, lon, slat, slon), f"s{k:02d}")
+            (km + (fragment_km if 0 < room[sid] - size < size else 0.0), km, sid)
             for k, ((slat, slon), _, _) in enumerate(sites)
-            if room[f"s{k:02d}"] >= size
+            for sid, km in [(f"s{k:02d}", haversine_km_coords(lat, lon, slat, slon))]
+            if room[sid] >= size and km <= config.max_distance_km
         )
-        near = [(km, sid) for km, sid in near if km <= AllocatorConfig().max_distance_km]
         if near:
-            km, sid = near[0]
-            assume(len(near) == 1 or near[1][0] - km > 1e-6)
+            cost, km, sid = near[0]
+            assume(len(near) == 1 or near[1][0] - cost > 1e-6)
             room[sid] -= size
             expected[f"a{n:02d}"] = round(km, 3)
-    _, decisions = replay(events)
+    _, decisions = replay(events, config)
     placed = {d.alert_id: p.distance_km for d in decisions for p in d.placements}
     assert placed == expected
 

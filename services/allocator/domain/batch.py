@@ -132,15 +132,22 @@ def place(
         protected(state, (m.household for m in members))
         if config.adaptive_scarce
         else EVERY_SCARCE,
+        config.fragment_detour_km,
+        state.available,
     )
     demands = {m.ident: m.demand() for m in members}
     placed = assign(list(demands.values()), supply, Rooms(state.available))
-    if len(placed) < len(demands) and supply.protected != EVERY_SCARCE:
-        # not everyone fits: protecting every scarce place may fit more (fewer fragments left)
-        guarded = replace(supply, protected=EVERY_SCARCE)
-        other = assign(list(demands.values()), guarded, Rooms(state.available))
-        if _measure(other, demands) > _measure(placed, demands):
-            supply, placed = guarded, other
+    if len(placed) < len(demands):
+        # not everyone fits: without the fragment price (the batch's own households take the
+        # fragments), or protecting every scarce place (fewer fragments left), may fit more
+        plain = replace(supply, fragment_km=0.0)
+        others = [plain] if supply.fragment_km else []
+        if supply.protected != EVERY_SCARCE:
+            others.append(replace(plain, protected=EVERY_SCARCE))
+        for candidate in others:
+            other = assign(list(demands.values()), candidate, Rooms(state.available))
+            if _measure(other, demands) > _measure(placed, demands):
+                supply, placed = candidate, other
     ranked = sorted((m for m in members if m.ident in placed), key=lambda m: demands[m.ident].rank)
     rides, vehicles = dispatch(
         [_rider(m, placed[m.ident], state) for m in ranked], state.vehicles, now

@@ -14,6 +14,9 @@ class AllocatorConfig:
     """Shelter data older than this is still used, but the placement is flagged stale."""
     scarce_detour_km: float = 0.5
     """Detour charged per scarce service a household would occupy without needing it."""
+    fragment_detour_km: float = 0.5
+    """Detour charged per person for leaving a shelter fewer places than the household's size
+    (but some), the same price as a scarce place taken without need; 0: never (issue 10)."""
     adaptive_scarce: bool = True
     """Charge that detour only for the services whose available places do not exceed the
     expected remaining need (domain/protection.py); False: always, as before issue 10."""

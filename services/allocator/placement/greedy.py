@@ -15,8 +15,11 @@ The cost of an option is person-kilometres (great-circle, origin to shelter) plu
 charged per scarce service (accessible, health, child protection) the household does not need,
 so scarce places go to those who need them when an equivalent alternative exists; only for the
 services the batch protects (``Supply.protected``: those whose places do not exceed the expected
-need, see :mod:`services.allocator.domain.protection`). Each household
-considers its ``k`` nearest feasible shelters (from the spatial grid), never all of them.
+need, see :mod:`services.allocator.domain.protection`). With ``Supply.fragment_km``, the same
+kind of detour is charged for leaving a shelter fewer places than the household's own size (but
+some): a fragment later households, as large as those seen, may not fit in; never at shelters
+the batch fills itself (:func:`_contest`). Each household considers its ``k`` nearest feasible
+shelters (from the spatial grid), never all of them.
 """
 
 import heapq
@@ -43,6 +46,8 @@ def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
     """Where each placeable household goes (by ident); absent households stay unplaced."""
     order = sorted(demands, key=lambda d: d.rank)
     options = {d.ident: supply.options(d, rooms) for d in order}
+    if supply.fragment_km:
+        _contest(order, supply, options, rooms)
     first_rooms = rooms.fork()
     first = _in_order(order, supply, options, first_rooms)
     chosen = [d for d in order if d.ident in first]
@@ -57,6 +62,41 @@ def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
         _improve(order, supply, options, left, placed)
         honour_priority(order, supply, left, placed, members_of(order, placed))
     return placed
+
+
+def _contest(
+    order: Sequence[Demand], supply: Supply, options: dict[str, list[Option]], rooms: Rooms
+) -> None:
+    """Shelters the batch would fill itself (more persons have it as their cheapest option, the
+    fragment price aside, than it has places) charge no fragment price: what is left there is
+    the batch's to decide (the fill gathers it), not a fragment left to later batches."""
+    wanted: dict[str, int] = {}
+    for d in order:
+        near = options[d.ident]
+        if not near:
+            continue
+        # the price only adds: only options within it of the cheapest can be cheaper without
+        within = near[0].cost + d.size * supply.fragment_km
+        first = min(
+            (
+                (o.cost - d.size * supply.sliver(d, o.shelter_id), o.shelter_id)
+                for o in near
+                if o.cost <= within
+            ),
+        )[1]
+        wanted[first] = wanted.get(first, 0) + d.size
+    contested = {sid for sid, persons in wanted.items() if persons > rooms.left(sid)}
+    if not contested:
+        return
+    supply.contested.update(contested)
+    for d in order:
+        near = options[d.ident]
+        if any(o.shelter_id in contested and supply.sliver(d, o.shelter_id) for o in near):
+            fresh = (
+                supply.option(d, o.shelter_id, o.distance_km) if o.shelter_id in contested else o
+                for o in near
+            )
+            options[d.ident] = sorted(fresh, key=by_cost)
 
 
 def _best(

@@ -94,6 +94,11 @@ class Supply:
     protected: frozenset[Requirement] = EVERY_SCARCE
     """The requirements whose places are worth a detour for this batch
     (:mod:`services.allocator.domain.protection`); by default every scarce service."""
+    fragment_km: float = 0.0
+    """Detour charged per person for leaving a shelter fewer places than the household's size
+    (but some), at the places it had at the tick (``places``); 0: never (see :func:`sliver`)."""
+    places: Callable[[str], int] | None = None
+    """Places each shelter has at the tick (the batch's ``Rooms`` base)."""
 
     @cached_property
     def walks(self) -> dict[tuple[float, float], Walk]:
@@ -105,6 +110,16 @@ class Supply:
     def scarce(self) -> dict[str, frozenset[Service]]:
         """The protected scarce services of each shelter looked at."""
         return {}
+
+    @cached_property
+    def at_tick(self) -> dict[str, int]:
+        """The places of each shelter looked at, at the tick (``places``)."""
+        return {}
+
+    @cached_property
+    def contested(self) -> set[str]:
+        """Shelters the batch fills itself: no fragment price there (:func:`.greedy.assign`)."""
+        return set()
 
     def nearest(
         self, lat: float, lon: float, k: int, accept: Callable[[str], bool], need: int = 0
@@ -123,9 +138,20 @@ class Supply:
                 *(r for r in self.protected if r <= offered)
             )
         unneeded = len(scarce - d.requires) if scarce else 0
-        return Option(
-            d.size * (distance_km + self.scarce_detour_km * unneeded), distance_km, shelter_id
-        )
+        detour = self.scarce_detour_km * unneeded
+        if self.fragment_km and shelter_id not in self.contested:
+            detour += self.sliver(d, shelter_id)
+        return Option(d.size * (distance_km + detour), distance_km, shelter_id)
+
+    def sliver(self, d: Demand, shelter_id: str) -> float:
+        """The fragment price per person of ``d`` at the shelter, contested or not:
+        ``fragment_km`` when taking its places would leave fewer than ``d.size`` but some."""
+        if self.places is None:
+            return 0.0
+        places = self.at_tick.get(shelter_id)
+        if places is None:
+            places = self.at_tick[shelter_id] = self.places(shelter_id)
+        return self.fragment_km if 0 < places - d.size < d.size else 0.0
 
     def options(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[Option]:
         requires, size, services = d.requires, d.size, self.services
