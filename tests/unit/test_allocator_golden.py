@@ -94,8 +94,8 @@ def test_scarce_lifecycle_decides_as_before() -> None:
 
 GOLDEN = {
     "default": (
-        "7f4528dadca6abc6cc376c49fae9a8733437c9be383007378a3ce02996d62ee4",
-        "14bcb39e287f20e84fc3f66cf9596955da1d7772654d012f339ca672d43e5646",
+        "ab79f78f6a7351f8fa00453d0bea754f8199a84e22382f69d71b32326fafc171",
+        "cd123badb2f8575f23c89ac2ff61547f1be256b8afda4ae6ae52ab8118eafddd",
     ),
     "lifecycle": (
         "79803b574e5d9b707c9f35c30027df1df2e56759578cfe0570aa55d2cb6753b7",
