@@ -14,6 +14,7 @@ from schemas.errors import CodecError
 from schemas.sequenced import SequencedEvent
 from services.allocator.app import (
     app,
+    changelog,
     config,
     decisions,
     log,
@@ -126,14 +127,17 @@ async def take(batch: Batch, event: EventT) -> None:
 
 
 async def finish(batch: Batch) -> None:
-    """Each partition's writes journalled and written once, then the decisions handed to the
-    producer. Not awaited until the broker has them: see docs/architecture.md "Crash safety of
-    the allocator" (waiting stalled restarted workers in the SIGKILL soak)."""
+    """Each partition's writes journalled and written once (handed to the producer as record
+    batches, services/tables.py), then the decisions handed to the producer. Not awaited
+    until the broker has them: see docs/architecture.md "Crash safety of the allocator"
+    (waiting stalled restarted workers in the SIGKILL soak)."""
     for partition, event in batch.last.items():
         with in_partition(event):
             states.flush(partition)
-    for key, value in batch.outputs:
-        await decisions.send(key=key, value=value)
+    await changelog.send()
+    topic = decisions.get_topic_name()
+    for key, value in batch.outputs:  # faust's producer itself: no sensors, no buffer
+        await app.producer.send(topic, key, value, None, None, None)
 
 
 @app.agent(region_events, concurrency=1)

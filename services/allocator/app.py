@@ -9,6 +9,7 @@ from services.config import Settings
 from services.gcpolicy import GcPolicy, run
 from services.logging import configure
 from services.streams import make_app, raw_topic
+from services.tables import BatchedTable
 
 settings = Settings()
 log = configure("allocator", settings.log_level)
@@ -21,7 +22,8 @@ decisions = raw_topic(app, settings, ALLOCATION_DECISIONS.name)
 state_table = app.Table(
     "region-state", partitions=REGION_PARTITIONS, key_type=bytes, value_type=bytes
 )
-states = RegionStates(state_table)
+changelog = BatchedTable(state_table)  # written a batch at a time (services/tables.py)
+states = RegionStates(changelog)
 
 # The region states are large and long-lived: full collections skip what survived the last one
 # (services/gcpolicy.py; docs/architecture.md "The core tick").

@@ -104,10 +104,14 @@ async def test_decisions_equal_the_core_replay(kafka_bootstrap, stage, tmp_path)
 
 @pytest.mark.soak  # `make soak` repeats it: the failures it guards against are rare
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_sigkill_mid_stream_loses_nothing_and_changes_nothing(
-    kafka_bootstrap, stage, tmp_path
+    kafka_bootstrap, stage, tmp_path, store
 ) -> None:
+    """Also on RocksDB, the store `corridor run` uses: the restarted worker reopens the dead
+    one's files, reads its table across partitions and the changelog past its persisted offsets."""
     env, region_topic, decisions_topic = stage
+    env = {**env, "CORRIDOR_FAUST_STORE": store}
     events = WORKLOAD.events()
     expected = expected_decisions(events)
     half = len(events) // 2
