@@ -32,10 +32,14 @@ async def measure_intake(settings: Settings, namespace: str,
         await admitted.until(lambda rs: len(rs) >= 1, within=120)  # the first tick
         topics_in_order = sorted({topic for topic, _, _ in ingress})
         first = None
+        timing = {"produce_called": time.time()}
         for topic in topics_in_order:  # per topic, in order; all before waiting
             batch = [(k, v) for t, k, v in ingress if t == topic]
             sent = await produce(bootstrap, topic_name(topic, namespace), batch)
             first = sent[0] if first is None else first
+            timing[f"{topic.split('.')[1]}_first"] = sent[0]
+            timing[f"{topic.split('.')[1]}_done"] = time.time()
+        timing["first_sent"] = first or 0.0
         n = len(ingress)
         deadline = time.monotonic() + 600
         while len(events(admitted.records)) + len(refused.records) < n:
@@ -47,7 +51,9 @@ async def measure_intake(settings: Settings, namespace: str,
         name = "intake processor" + (
             f" ({len(refused.records)} refused)" if refused.records else ""
         )
-        return Result(name, count, max(max(arrivals) - (first or 0.0), 1e-9), [])
+        timing.update(first_arrival=min(arrivals), last_arrival=max(arrivals))
+        seconds = max(max(arrivals) - (first or 0.0), 1e-9)
+        return Result(name, count, seconds, [], timing=timing, arrivals=arrivals)
     finally:
         await admitted.stop()
         await refused.stop()

@@ -117,6 +117,8 @@ class Result:
     seconds: float
     latencies: list[float]
     events: int = 0  # region events (allocator)
+    timing: dict[str, float] = field(default_factory=dict)  # wall times of a run's steps
+    arrivals: list[float] = field(default_factory=list)  # when each output was read
 
     def row(self, unit: str, items: int | None = None) -> str:
         rate = (self.items if items is None else items) / self.seconds
