@@ -39,7 +39,7 @@ THROUGHPUT: dict[str, Any] = {
 # docs/architecture.md "Throughput".
 BATCH = 500
 BATCH_WITHIN = 0.01
-BATCH_AGE = 0.05
+BATCH_AGE = 0.02
 
 
 def batch_clock() -> float:
