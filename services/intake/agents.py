@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import cast
 
 import faust
 from faust.types import EventT
@@ -34,6 +33,7 @@ from services.streams import (
     catalogue_name,
     in_partition,
     more_coming,
+    relayed,
     wall_clock,
 )
 
@@ -141,17 +141,17 @@ async def sequencer(stream: faust.StreamT) -> None:
     """First copy of an id: stamped into its regions' logs. Redelivery: the same again. A batch
     is what the stream holds, up to BATCH; it is acked once written and sent."""
     stream.enable_acks = False
-    buffered = cast(faust.ChannelT, stream.channel).queue
     batch, started = Batch(), 0.0
-    async for event in stream.events():
-        if not batch.events:
-            started = batch_clock()
-        take(batch, event)
-        if len(batch.events) >= BATCH or not await more_coming(buffered, started):
-            await finish(batch)
-            for done in batch.events:
-                await stream.ack(done)
-            batch = Batch()
+    async with relayed(stream) as events:  # services.streams.relayed: why not the stream itself
+        while (event := await events.get()) is not None:
+            if not batch.events:
+                started = batch_clock()
+            take(batch, event)
+            if len(batch.events) >= BATCH or not await more_coming(events, started):
+                await finish(batch)
+                for done in batch.events:
+                    await stream.ack(done)
+                batch = Batch()
 
 
 @app.timer(interval=settings.tick_interval, on_leader=True)

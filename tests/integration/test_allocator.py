@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -129,6 +130,37 @@ async def test_sigkill_mid_stream_loses_nothing_and_changes_nothing(
     got = emitted(reader.records)
     assert sorted(set(expected) - set(got)) == [], "decisions lost"
     assert got == expected
+
+
+@pytest.mark.timeout(300)
+async def test_sigterm_mid_stream_stops_and_the_next_worker_finishes(
+    kafka_bootstrap, stage, tmp_path
+) -> None:
+    """A worker stopped (SIGTERM, as `corridor run` stops it) while a backlog streams in exits:
+    faust waits until the batch in hand is acknowledged, and the agent used to wait on the
+    stream for an event faust had just cleared (it hung in 4 of 6 such stops). Then another
+    worker finishes the log and the decisions are the core's."""
+    env, region_topic, decisions_topic = stage
+    events = Workload(regions=("HT01", "HT02", "HT03", "HT05", "HT07"), shelters=150,
+                      vehicles=15, alerts=300, alerts_per_tick=10).events()  # fmt: skip
+    expected = expected_decisions(events)
+    async with TopicReader(kafka_bootstrap, [decisions_topic]) as reader:
+        for attempt in range(3):  # three stops mid-stream, each after a few decisions more
+            with worker("allocator", env, tmp_path / f"allocator-{attempt}.log") as proc:
+                if attempt == 0:
+                    await produce(kafka_bootstrap, region_topic, events)
+                seen = len(reader.records)
+                await reader.read_until(lambda rs, n=seen: len(rs) >= n + 20, within=120)
+                proc.send_signal(signal.SIGTERM)
+                try:  # a liveness bound, not a speed figure: a hung worker never exits
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    pytest.fail(f"the worker did not stop after SIGTERM (attempt {attempt})")
+        with worker("allocator", env, tmp_path / "allocator-last.log"):
+            with contextlib.suppress(AssertionError):
+                await reader.read_until(lambda rs: len(emitted(rs)) >= len(expected), within=120)
+            await reader.linger(2)
+    assert emitted(reader.records) == expected
 
 
 @pytest.mark.timeout(300)
