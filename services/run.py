@@ -163,8 +163,23 @@ async def run(settings: Settings, *, demo: bool) -> int:
     for worker in workers:
         if worker.returncode is None:
             worker.terminate()
-    codes = [await w.wait() for w in workers]
+    names = list(exits.values())
+    codes = [await _stopped(w, name, console) for w, name in zip(workers, names, strict=True)]
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     return 0 if stop.is_set() else max(codes)
+
+
+STOP_GRACE_S = 60.0  # a worker finishes its batch and commits in about a second
+
+
+async def _stopped(worker: asyncio.subprocess.Process, name: str, console: Console) -> int:
+    """A worker's exit code once it stopped; killed if it has not after STOP_GRACE_S (its
+    partitions are then read again from the committed offsets by the next worker)."""
+    try:
+        return await asyncio.wait_for(worker.wait(), STOP_GRACE_S)
+    except TimeoutError:
+        console.print(f"{name} did not stop within {STOP_GRACE_S:g} s: killed", markup=False)
+        worker.kill()
+        return await worker.wait()
