@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import tempfile
-import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,12 +29,11 @@ from services.bench.pipeline_model import (
 )
 from services.bench.pipeline_path import Decided, split
 from services.bench.pipeline_text import summary
-from services.bench.procs import code_version, process
+from services.bench.procs import code_version, pipeline_workers, process, workers_namespace
 from services.config import Settings
 from services.kafka_access import connect, connect_partner
 from services.publish import secrets
 from services.stack import topics
-from services.stack.local import prepare
 
 REGIONS = ("HT01", "HT02", "HT03", "HT04", "HT05", "HT06", "HT07", "HT08", "HT09", "HT10")
 ADMIN = "admin"  # the bench's own principal (services/cli/bench.py)
@@ -170,12 +167,7 @@ async def _pipeline(settings: Settings, opts: Options, ns: str, env: dict[str, s
     await logged.start()
     climb = Climb()
     try:
-        with (
-            process(["-m", "services.intake", "worker", "-l", "warn"], env,
-                    home / "intake.log", peaks, "intake") as intake,
-            process(["-m", "services.allocator", "worker", "-l", "warn"], env,
-                    home / "allocator.log", peaks, "allocator") as allocator,
-        ):  # fmt: skip
+        with pipeline_workers(env, home, peaks) as (intake, allocator):
             seen.workers = [intake, allocator]
             await _climb(settings, opts, ns, seen, logged, plan, climb)
     finally:
@@ -237,16 +229,7 @@ async def _raw(settings: Settings, ns: str, env: dict[str, str], home: Path,
 
 
 async def measure(settings: Settings, opts: Options) -> tuple[Run, Path]:
-    ns = f"benchp{uuid.uuid4().hex[:8]}"
-    await prepare(settings.bootstrap_servers, ns, settings.partners_file,
-                  secure=settings.kafka_security != "none")  # fmt: skip
-    home = Path(tempfile.mkdtemp(prefix="corridor-bench-pipeline-"))
-    env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
-           "CORRIDOR_TOPIC_NAMESPACE": ns, "CORRIDOR_FAUST_STORE": "memory://",
-           "CORRIDOR_STATE_DIR": str(home), "CORRIDOR_LOG_LEVEL": "WARNING",
-           "CORRIDOR_TICK_INTERVAL": str(settings.tick_interval)}  # fmt: skip
-    if settings.partner_secrets_file is not None:  # the workers' state folder is the bench's
-        env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file.resolve())
+    ns, home, env = await workers_namespace(settings, "benchp", "WARNING")
     peaks: dict[str, int | None] = {}
     plan: list[Offer] = []
     try:

@@ -11,21 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_PARTITIONS, topic_name
 from services.bench import pipeline_load as load
 from services.bench.pipeline import REGIONS
 from services.bench.pipeline_model import measure_step
-from services.bench.procs import code_version, process
+from services.bench.procs import code_version, pipeline_workers, workers_namespace
 from services.config import Settings
 from services.kafka_access import connect, connect_partner
 from services.publish import secrets
-from services.stack.local import prepare
 
 
 async def soak(settings: Settings, minutes: int, rate: float, shelters: int,
@@ -34,16 +30,7 @@ async def soak(settings: Settings, minutes: int, rate: float, shelters: int,
     ``prefix``: of the namespace (``corridor bench`` removes every ``bench…`` one when it ends,
     also another run's; a soak beside other benches needs another prefix, and removes its
     namespace itself)."""
-    ns = f"{prefix}{uuid.uuid4().hex[:8]}"
-    await prepare(settings.bootstrap_servers, ns, settings.partners_file,
-                  secure=settings.kafka_security != "none")  # fmt: skip
-    home = Path(tempfile.mkdtemp(prefix="corridor-bench-soak-"))
-    env = {**os.environ, "CORRIDOR_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
-           "CORRIDOR_TOPIC_NAMESPACE": ns, "CORRIDOR_FAUST_STORE": "memory://",
-           "CORRIDOR_STATE_DIR": str(home), "CORRIDOR_LOG_LEVEL": "INFO",
-           "CORRIDOR_TICK_INTERVAL": str(settings.tick_interval)}  # fmt: skip
-    if settings.partner_secrets_file is not None:
-        env["CORRIDOR_PARTNER_SECRETS_FILE"] = str(settings.partner_secrets_file.resolve())
+    ns, home, env = await workers_namespace(settings, prefix, "INFO")
     keys, rows = secrets(settings), []
     peaks: dict[str, int | None] = {}
     seen = load.Seen(connect(settings.bootstrap_servers, settings=settings),
@@ -52,12 +39,7 @@ async def soak(settings: Settings, minutes: int, rate: float, shelters: int,
     partner = connect_partner(load.ALERTER, settings)
     topic = topic_name(load.ALERTS, ns)
     try:
-        with (
-            process(["-m", "services.intake", "worker", "-l", "warn"], env,
-                    home / "intake.log", peaks, "intake") as intake,
-            process(["-m", "services.allocator", "worker", "-l", "warn"], env,
-                    home / "allocator.log", peaks, "allocator") as allocator,
-        ):  # fmt: skip
+        with pipeline_workers(env, home, peaks) as (intake, allocator):
             seen.workers = [intake, allocator]
             now = load.utc_now()
             places = load.shelters(REGIONS, shelters, keys[load.OPERATOR], now)
