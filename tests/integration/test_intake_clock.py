@@ -35,11 +35,15 @@ async def test_two_workers_one_clock(kafka_bootstrap, namespace, tmp_path) -> No
     for record, _ in ticks:
         event_id = decode(record.value).id
         assert by_id.setdefault(event_id, record.value) == record.value
-    # Over the last seconds, with the group settled, every region's tick came exactly once.
+    # Over the last seconds every region's tick came, and once: one clock, not two. A late
+    # rebalance (a heartbeat missed on a loaded machine; seen once in CI) hands the clock over
+    # and may repeat the tick of that moment (the same bytes, checked above): at most one
+    # sequence repeated, where two clocks would repeat every one.
     last = max(t.sequence for _, t in ticks)
     window = range(last - 8, last)  # the newest tick may still be on its way
     recent = Counter((t.region_pcode, t.sequence) for _, t in ticks if t.sequence in window)
-    assert set(recent.values()) == {1}, recent.most_common(3)
+    repeated = {sequence for (_, sequence), n in recent.items() if n > 1}
+    assert len(repeated) <= 1 and set(recent.values()) <= {1, 2}, recent.most_common(3)
     assert len(recent) == len(regions) * len(window)
     # ...and each region's key matches its payload.
     assert all(r.key.decode() == t.region_pcode for r, t in ticks)
