@@ -31,13 +31,12 @@ THROUGHPUT: dict[str, Any] = {
 
 
 # Batched processors handle up to BATCH records before they write and commit: what the stream
-# holds (read through `relayed`), waiting up to BATCH_WITHIN seconds for more once its queue is
+# holds (read through `relayed`), waiting up to BATCH_WITHIN seconds for more once the queue is
 # empty (faust hands messages over one at a time; without the wait batches averaged 1.1
-# events), and never past
-# BATCH_AGE seconds after the batch's first event: at a steady rate above one event per
-# BATCH_WITHIN the queue is never empty for long, and without the age a batch held its first
-# event until it had BATCH (the pipeline bench's intake p99 grew to 2.3 s at 190 alerts/s).
-# docs/architecture.md "Throughput".
+# events), and never past BATCH_AGE seconds after the batch's first event: at a steady rate
+# above one event per BATCH_WITHIN the queue is never empty for long, and without the age a
+# batch held its first event until it had BATCH (the pipeline bench's intake p99 grew to 2.3 s
+# at 190 alerts/s). docs/architecture.md "Throughput".
 BATCH = 500
 BATCH_WITHIN = 0.01
 BATCH_AGE = 0.02
@@ -51,9 +50,9 @@ def batch_clock() -> float:
 async def more_coming(
     queue: Any, started: float, within: float = BATCH_WITHIN, age: float = BATCH_AGE
 ) -> bool:
-    """Whether the batch begun at ``started`` (``batch_clock``) takes another event: the stream's
-    queue holds one, now or within ``within`` seconds (polled), and the batch is younger than
-    ``age``."""
+    """Whether the batch begun at ``started`` (``batch_clock``) takes another event: the agent's
+    queue (`relayed`) holds one, now or within ``within`` seconds (polled), and the batch is
+    younger than ``age``."""
     loop = asyncio.get_running_loop()
     end = started + age
     deadline = min(loop.time() + within, end)

@@ -66,10 +66,6 @@ class BatchedTable(MutableMapping[bytes, bytes]):
     def items(self) -> Any:
         return self.store.items()
 
-    def pending(self) -> int:
-        """Writes not yet handed to the producer."""
-        return sum(len(records) for records in self.outbox.values())
-
     async def send(self) -> None:
         """Hand every write in the outbox to the producer, partition by partition, in the
         order they were made (not awaited until the broker has them: faust flushes the
