@@ -171,8 +171,10 @@ def report(
     reason: str | None,
     half: Step | None,
     raw: Sequence[Step],
+    half_after_climb: Step | None = None,
     noise: Sequence[Mapping[str, Any]] = (),
     rss: Sequence[Mapping[str, int | None]] = (),
+    namespaces: Mapping[str, str] | None = None,
     raw_half: Step | None,
     raw_backlog: Step | None,
     tick: float,
@@ -195,8 +197,13 @@ def report(
             "sustained_households_per_s": (
                 round(sustained.households_per_s, 1) if sustained else None
             ),
+            # on a fresh pipeline (new namespace, workers, state): the target's check
             "half_saturation": _figures(half) if half else None,
-            "rss_kib_after_steps": [dict(r) for r in rss],  # every step, then the half check
+            # the same rate on the climb's workers, with the state the climb left
+            "half_saturation_after_climb": _figures(half_after_climb) if half_after_climb else None,
+            # every step, then the half check after the climb, then the fresh pipeline's
+            "rss_kib_after_steps": [dict(r) for r in rss],
+            "namespaces": dict(namespaces or {}),  # the climb's and the fresh half check's
         },
         "raw_two_hop": {
             "steps": [_figures(s) for s in raw],
@@ -205,10 +212,14 @@ def report(
         },
         "target": {
             "rule": f"ingress → decision p99 ≤ tick interval ({tick:g} s) + 100 ms"
-            " at half the saturation rate",
+            " at half the saturation rate, on a fresh pipeline",
             "rate_per_s": round(capacity / 2, 1),
             "p99_ms": _figures(half)["latency_ms"]["p99"] if half else None,
             "holds": target_holds(half, tick) if half else None,
+            "after_climb_p99_ms": (
+                _figures(half_after_climb)["latency_ms"]["p99"] if half_after_climb else None
+            ),
+            "after_climb_holds": target_holds(half_after_climb, tick) if half_after_climb else None,
             "saturation_reached": saturated is not None,
         },
         "peak_rss_kib": dict(peak_rss_kib),

@@ -16,7 +16,7 @@ from typing import Any
 
 from schemas.catalogue import ALLOCATION_DECISIONS, REGION_PARTITIONS, topic_name
 from services.bench import pipeline_load as load
-from services.bench.pipeline import REGIONS
+from services.bench.pipeline_climb import REGIONS
 from services.bench.pipeline_model import measure_step
 from services.bench.procs import code_version, pipeline_workers, workers_namespace
 from services.config import Settings

@@ -56,9 +56,11 @@ def summary(doc: dict[str, Any], path: Path) -> str:
         raw_step = raw["steps"][i] if i < len(raw["steps"]) else None
         lines.append(_row("  raw two-hop loop, same messages", raw_step, households=False))
     lines += [
-        _row("pipeline at half saturation", p["half_saturation"]),
+        _row("half saturation, fresh pipeline", p["half_saturation"]),
         *_path(p["half_saturation"]),
         _row("  raw two-hop loop, same messages", raw["half_saturation"], households=False),
+        _row("half saturation, after the climb", p.get("half_saturation_after_climb")),
+        *_path(p.get("half_saturation_after_climb")),
         _row("raw two-hop loop, backlog", raw["backlog"], households=False),
         f"pipeline sustained {p['sustained_events_per_s'] or 0:,.0f} alerts/s"
         f" ({p['sustained_households_per_s'] or 0:,.0f} households/s); "
@@ -74,6 +76,10 @@ def summary(doc: dict[str, Any], path: Path) -> str:
     verdict = {True: "holds", False: "does not hold", None: "not measured"}[target["holds"]]
     lines.append(f"target: {target['rule']}: {verdict} (p99 {target['p99_ms']} ms at"
                  f" {target['rate_per_s']:,.0f} alerts/s)")  # fmt: skip
+    if target.get("after_climb_p99_ms") is not None:
+        after = "holds" if target["after_climb_holds"] else "does not hold"
+        lines.append(f"  on the climb's workers and the state it left: {after}"
+                     f" (p99 {target['after_climb_p99_ms']} ms)")  # fmt: skip
     rss = doc["peak_rss_kib"]
     lines.append("peak RSS: " + ", ".join(
         f"{k} {v / 1024:,.0f} MiB" if v else f"{k} n/a" for k, v in rss.items()))  # fmt: skip

@@ -24,8 +24,9 @@ def test_a_short_run_writes_a_complete_report(kafka_bootstrap: str, tmp_path: Pa
     assert tuple(doc) == REPORT_KEYS
     assert doc["tick_interval_s"] == 0.5
     pipeline, raw = doc["pipeline"], doc["raw_two_hop"]
-    measured = [*pipeline["steps"], pipeline["half_saturation"], *raw["steps"],
-                raw["half_saturation"], raw["backlog"]]  # fmt: skip
+    measured = [*pipeline["steps"], pipeline["half_saturation"],
+                pipeline["half_saturation_after_climb"], *raw["steps"], raw["half_saturation"],
+                raw["backlog"]]  # fmt: skip
     assert 1 <= len(pipeline["steps"]) <= 2 and len(raw["steps"]) == len(pipeline["steps"])
     for step in measured:
         assert tuple(step) == STEP_KEYS
@@ -34,7 +35,13 @@ def test_a_short_run_writes_a_complete_report(kafka_bootstrap: str, tmp_path: Pa
     assert all(s["decided"] == s["sent"] for s in measured)
     assert raw["backlog"]["sent"] >= 300
     assert isinstance(doc["target"]["holds"], bool)
+    assert isinstance(doc["target"]["after_climb_holds"], bool)
+    # the target's check ran on workers of a namespace of its own, not the climb's
+    spaces = pipeline["namespaces"]
+    assert set(spaces) == {"climb", "fresh half"} and spaces["climb"] != spaces["fresh half"]
+    assert len(pipeline["rss_kib_after_steps"]) == len(pipeline["steps"]) + 2
     peaks = doc["peak_rss_kib"]
-    assert set(peaks) == {"intake", "allocator", "raw hop 1", "raw hop 2", "harness"}
+    assert set(peaks) == {"intake", "allocator", "intake, fresh", "allocator, fresh",
+                          "raw hop 1", "raw hop 2", "harness"}  # fmt: skip
     assert all(isinstance(v, int) and v > 0 for v in peaks.values())
     assert f"report: {out}" in text

@@ -158,16 +158,19 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
     half = measure_step(150, half_sends, at_next_tick(half_sends, 0.05), TICK)
     half = replace(half, to_region_log=Latency.of([0.010, 0.020, 0.030]))
     empty = measure_step(150, half_sends, {}, 0.0)  # nothing came out: no latency at all
+    after = measure_step(150, half_sends, at_next_tick(half_sends, 0.4), TICK)  # a large state
     doc = report(
         meta={"started": "2026-11-27T02:00:00+00:00"}, pipeline=steps, saturated=2,
         reason="decided 300/s < 90% of offered 400/s", half=half, raw=steps, raw_half=empty,
         raw_backlog=None, tick=TICK, peak_rss_kib={"intake": 80_000, "allocator": None},
-        noise=[{"step": 1, "reason": "p99 2.30 s > …"}],
+        noise=[{"step": 1, "reason": "p99 2.30 s > …"}], half_after_climb=after,
+        namespaces={"climb": "benchpa", "fresh half": "benchpb"},
     )  # fmt: skip
     text = json.dumps(doc, allow_nan=False)  # no NaN or infinity in the file
     doc = json.loads(text)
     assert tuple(doc) == REPORT_KEYS
-    for step in [*doc["pipeline"]["steps"], doc["pipeline"]["half_saturation"]]:
+    for step in [*doc["pipeline"]["steps"], doc["pipeline"]["half_saturation"],
+                 doc["pipeline"]["half_saturation_after_climb"]]:  # fmt: skip
         assert tuple(step) == STEP_KEYS
         assert set(step["latency_ms"]) == {"p50", "p99", "max", "samples"}
     assert doc["raw_two_hop"]["half_saturation"]["latency_ms"]["p99"] is None
@@ -177,9 +180,15 @@ def test_report_has_its_fields_is_json_and_summarised(tmp_path: Path) -> None:
     assert doc["pipeline"]["saturated_at_step"] == 2
     assert doc["pipeline"]["sustained_events_per_s"] == round(steps[1].decided_per_s, 1)
     assert doc["target"]["rate_per_s"] == round(steps[2].decided_per_s / 2, 1)
-    assert doc["target"]["holds"] is True
+    # the target is judged on the fresh pipeline; the climb's state is reported beside it
+    assert doc["target"]["holds"] is True and doc["target"]["after_climb_holds"] is False
+    assert doc["target"]["after_climb_p99_ms"] > doc["target"]["p99_ms"] + 300
+    assert doc["pipeline"]["namespaces"] == {"climb": "benchpa", "fresh half": "benchpb"}
     lines = summary(doc, tmp_path / "r.json")
     assert "holds (p99" in lines and "intake 78 MiB" in lines and "allocator n/a" in lines
+    assert "half saturation, fresh pipeline" in lines
+    assert "half saturation, after the climb" in lines
+    assert "state it left: does not hold (p99 1393.3 ms)" in lines
     assert "step 2 (*)" in lines and "(*) looked saturated, then followed" in lines
     assert doc["pipeline"]["looked_saturated_once"] == [{"step": 1, "reason": "p99 2.30 s > …"}]
 
