@@ -51,9 +51,9 @@ def run(out: str) -> None:
     from services.intake import agents
     from services.streams import main
 
-    for name in ("more_coming", "finish", "admit_or_refuse", "append", "refuse"):
+    for name in ("more_coming", "finish", "append"):
         setattr(agents, name, _timed_async(name, getattr(agents, name)))
-    for name in ("take", "screen"):
+    for name in ("take", "screen", "admit_or_refuse", "refuse"):
         setattr(agents, name, _timed(name, getattr(agents, name)))
 
     def write() -> None:

@@ -21,10 +21,11 @@ from services.intake.app import (
     region_events,
     regions,
     rejected,
-    seen,
+    seen_log,
     settings,
 )
 from services.intake.core import Refused, screen
+from services.intake.outbox import Outbox
 from services.intake.record import Record
 from services.intake.sequencer import Admission, Seen, Sequenced, sequence
 from services.streams import (
@@ -38,14 +39,14 @@ from services.streams import (
 )
 
 
-async def refuse(refusal: RejectedMessage, key: bytes | None) -> None:
+def refuse(refusal: RejectedMessage, key: bytes | None, out: Outbox) -> None:
     event = to_event(
         refusal,
         id=f"rejected:{refusal.topic}:{refusal.partition}:{refusal.offset}",
         source=INTAKE_SOURCE,
         time=refusal.rejected_at,
     )
-    await rejected.send(key=key, value=encode_structured(event))
+    out.add(rejected.get_topic_name(), key, encode_structured(event))
     log.info(
         "refused",
         reason=refusal.reason.value,
@@ -62,8 +63,8 @@ async def append(event: SequencedEvent) -> None:
     await region_events.send(key=event.region_pcode.encode(), value=value)
 
 
-async def admit_or_refuse(event: EventT) -> None:
-    """One ingress record: to the sequencer, or refused with a reason."""
+def admit_or_refuse(event: EventT, out: Outbox) -> None:
+    """One ingress record: to the sequencer, or refused with a reason (in ``out``)."""
     message = event.message
     record = Record.of(
         catalogue_name(message.topic, settings), message.partition, message.offset,
@@ -80,17 +81,29 @@ async def admit_or_refuse(event: EventT) -> None:
             outcome.reason, outcome.message,
             event_id=outcome.event_id, partner_id=outcome.partner_id,
         )  # fmt: skip
-        await refuse(refusal, record.key)
+        refuse(refusal, record.key, out)
         return
     admission = Admission.of(record, outcome)
-    await admitted.send(key=admission.event_id.encode(), value=admission.to_bytes())
+    out.add(admitted.get_topic_name(), admission.event_id.encode(), admission.to_bytes())
 
 
 @app.agent(ingress, concurrency=1)
 async def gate(stream: faust.StreamT) -> None:
-    """Every ingress record is admitted (to the sequencer) or refused, never dropped."""
-    async for event in stream.events():
-        await admit_or_refuse(event)
+    """Every ingress record is admitted (to the sequencer) or refused, never dropped. A batch
+    (as the sequencer's) is screened, its records handed to the producer, then acked."""
+    stream.enable_acks = False
+    out, batch, started = Outbox(app), list[EventT](), 0.0
+    async with relayed(stream) as events:
+        while (event := await events.get()) is not None:
+            if not batch:
+                started = batch_clock()
+            admit_or_refuse(event, out)
+            batch.append(event)
+            if len(batch) >= BATCH or not await more_coming(events, started):
+                await out.send()
+                for done in batch:
+                    await stream.ack(done)
+                batch = []
 
 
 @dataclass
@@ -112,7 +125,7 @@ def take(batch: Batch, event: EventT) -> None:
     admission = Admission.from_bytes(event.message.value or b"")
     key = admission.event_id.encode()
     with in_partition(event):  # the table partition to read
-        known = remembered.get(key) or seen.get(key)
+        known = remembered.get(key) or seen_log.get(key)
     result = sequence(admission, None if known is None else Seen.from_bytes(known), wall_clock())
     if result.remember is not None:
         remembered[key] = result.remember.to_bytes()
@@ -121,19 +134,23 @@ def take(batch: Batch, event: EventT) -> None:
     batch.last[partition] = event
 
 
-async def finish(batch: Batch) -> None:
-    """Each `seen` key written once per batch, before the batch's region events and refusals
-    are handed to the producer."""
+async def finish(batch: Batch, out: Outbox) -> None:
+    """Each `seen` key written once per batch and handed to the producer (services/tables.py),
+    before the batch's region events and refusals."""
     for partition, writes in batch.seen.items():
         with in_partition(batch.last[partition]):
             for key, value in writes.items():
-                seen[key] = value
+                seen_log[key] = value
+    await seen_log.send()
+    topic = region_events.get_topic_name()
     for admission, result in batch.results:
         for appended in result.events:
-            await append(appended)
+            value = encode_structured(appended.to_cloudevent())
+            out.add(topic, appended.region_pcode.encode(), value)
             log.info("sequenced", region=appended.region_pcode, event_id=appended.event_id)
         if result.rejected is not None:
-            await refuse(result.rejected, admission.record.key)
+            refuse(result.rejected, admission.record.key, out)
+    await out.send()
 
 
 @app.agent(admitted, concurrency=1)
@@ -142,13 +159,14 @@ async def sequencer(stream: faust.StreamT) -> None:
     is what the stream holds, up to BATCH; it is acked once written and sent."""
     stream.enable_acks = False
     batch, started = Batch(), 0.0
+    out = Outbox(app, remembered=(region_events.get_topic_name(),))
     async with relayed(stream) as events:  # services.streams.relayed: why not the stream itself
         while (event := await events.get()) is not None:
             if not batch.events:
                 started = batch_clock()
             take(batch, event)
             if len(batch.events) >= BATCH or not await more_coming(events, started):
-                await finish(batch)
+                await finish(batch, out)
                 for done in batch.events:
                     await stream.ack(done)
                 batch = Batch()

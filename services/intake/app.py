@@ -12,6 +12,7 @@ from services.logging import configure
 from services.registry.partners import PartnerRegistry, load_secrets
 from services.registry.regions import load_regions
 from services.streams import make_app, raw_topic
+from services.tables import BatchedTable
 
 settings = Settings()
 log = configure("intake", settings.log_level)
@@ -34,3 +35,4 @@ seen = app.Table(
     key_type=bytes,
     value_type=bytes,
 )
+seen_log = BatchedTable(seen)  # the sequencer writes it a batch at a time (services/tables.py)

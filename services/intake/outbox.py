@@ -1,0 +1,65 @@
+"""A batch's output records, handed to faust's aiokafka producer as record batches.
+
+faust's ``Topic.send`` costs a pending-message object, sensors, a callback and a partitioner
+call per record; a batched agent knows when its batch's records are complete and hands them
+over at once: one record batch per topic partition, in the order they were added (the order
+of a region's log is the order its events were added). A record goes to the partition faust
+would pick for its key (aiokafka's default partitioner, murmur2; a random partition for no
+key), so the gate's and the clock's records of one key meet in one partition as before.
+docs/architecture.md "Intake's rate".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+Output = tuple[bytes | None, bytes]  # key, value
+
+
+class Outbox:
+    """Records waiting for :meth:`send`, per topic. The partitions of a ``remembered`` topic's
+    keys (few: region codes) are computed once per key."""
+
+    def __init__(self, app: faust.App, remembered: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.records: dict[str, list[Output]] = {}
+        self.partitions: dict[str, dict[bytes, int]] = {topic: {} for topic in remembered}
+
+    def add(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.records.setdefault(topic, []).append((key, value))
+
+    def __len__(self) -> int:
+        return sum(len(records) for records in self.records.values())
+
+    async def send(self) -> None:
+        """Hand every record to the producer, partition by partition, in the order added. Not
+        awaited until the broker has them: faust flushes the producer before it commits
+        offsets, so the batch's offsets are acknowledged after this returns."""
+        outbox, self.records = self.records, {}
+        producer = self.app.producer._ensure_producer()  # type: ignore[attr-defined]
+        for topic, records in outbox.items():
+            await producer.client._wait_on_metadata(topic)  # as aiokafka's send does
+            for partition, part in self._by_partition(producer, topic, records).items():
+                batch = producer.create_batch()
+                for key, value in part:
+                    if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                        await producer.send_batch(batch, topic, partition=partition)
+                        batch = producer.create_batch()
+                        batch.append(key=key, value=value, timestamp=None)  # a first one fits
+                await producer.send_batch(batch, topic, partition=partition)
+
+    def _by_partition(self, producer: Any, topic: str,
+                      records: list[Output]) -> dict[int, list[Output]]:  # fmt: skip
+        """The records of each partition, in order: the partition aiokafka's send would take."""
+        memo = self.partitions.get(topic)
+        out: dict[int, list[Output]] = {}
+        for key, value in records:
+            partition = None if memo is None or key is None else memo.get(key)
+            if partition is None:
+                partition = producer._partition(topic, None, None, None, key, None)
+                if memo is not None and key is not None:
+                    memo[key] = partition
+            out.setdefault(partition, []).append((key, value))
+        return out
