@@ -6,7 +6,7 @@ import os
 
 from schemas.catalogue import INGRESS_REJECTED, INGRESS_TOPICS, REGION_EVENTS
 from services.config import Settings
-from services.intake.fetching import shorten_fetch_wait
+from services.fetching import shorten_fetch_wait
 from services.intake.topology import ADMITTED, ADMITTED_PARTITIONS
 from services.logging import configure
 from services.registry.partners import PartnerRegistry, load_secrets

@@ -1,11 +1,14 @@
-"""Intake's consumer lets the broker hold a fetch for FETCH_WAIT, not faust's fixed 1.5 s."""
+"""Intake's and the allocator's consumers let the broker hold a fetch for FETCH_WAIT, not
+faust's fixed 1.5 s (services/fetching.py)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import faust
 import pytest
 
-from services.intake.fetching import FETCH_WAIT, shorten_fetch_wait
+from services.fetching import FETCH_WAIT, shorten_fetch_wait
 
 
 def _fetch_wait_ms(app: faust.App) -> int:
@@ -22,6 +25,16 @@ async def test_the_consumer_waits_at_most_fetch_wait() -> None:
     shorten_fetch_wait(app)
     assert _fetch_wait_ms(app) == round(FETCH_WAIT * 1000)
     assert FETCH_WAIT < 1.5
+
+
+async def test_the_allocators_consumer_is_shortened(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    # the app's module builds its Settings when imported: no stack needed for that
+    monkeypatch.setenv("CORRIDOR_KAFKA_SECURITY", "none")
+    monkeypatch.setenv("CORRIDOR_STATE_DIR", str(tmp_path))
+    from services.allocator.app import app
+
+    assert _fetch_wait_ms(app) == round(FETCH_WAIT * 1000)
 
 
 async def test_too_late_once_the_consumer_exists() -> None:
