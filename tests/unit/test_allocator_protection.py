@@ -16,13 +16,8 @@ from schemas.ingress import Household, PersonsCapacity, ShelterCapacityReport
 from schemas.sequenced import SequencedEvent
 from schemas.types import GeoPoint, Need, Service
 from services.allocator.domain import AllocatorConfig
-from services.allocator.domain.protection import (
-    Tally,
-    expected_need,
-    protect,
-    protected,
-    requirements,
-)
+from services.allocator.domain.needs import Tally, requirements
+from services.allocator.domain.protection import expected_need, protect, protected
 from services.allocator.placement.grid import Grid
 from services.allocator.placement.model import SCARCE, Demand, Supply
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick

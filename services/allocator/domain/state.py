@@ -11,6 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from schemas.types import Service
 from services.allocator.domain.entities import (
     SEP,
     Clock,
@@ -23,6 +24,7 @@ from services.allocator.domain.entities import (
     Vehicle,
     WaitEntry,
 )
+from services.allocator.domain.needs import Offer, Tally, reoffer, retally
 from services.allocator.domain.pmap import PMap
 from services.allocator.placement.grid import Grid
 
@@ -72,6 +74,10 @@ class RegionState:
     spare: Grid = field(default_factory=lambda: Grid(weights={}), compare=False, repr=False)
     """The usable shelters with places available, weighted by how many: what a batch searches."""
     next_expiry: datetime | None = field(default=None, compare=False, repr=False)
+    tally: Tally = field(default_factory=Tally, compare=False, repr=False)
+    """The persons held (reservations, waitlist, pending) and what they require (.needs)."""
+    offers: Mapping[Offer, int] = field(default_factory=dict, compare=False, repr=False)
+    """The spare places per offer of scarce services (.needs)."""
 
     @classmethod
     def empty(cls, region_pcode: str) -> "RegionState":
@@ -140,7 +146,7 @@ def _apply(state: RegionState, delta: StateDelta) -> RegionState:
         state, puts.get("reservations", {}), drops.get("reservations", []), tables["reservations"]
     )
     grid = _grid(state, puts.get("shelters", {}), drops.get("shelters", []))
-    spare = _spare(
+    spare, offers = _spare(
         state,
         tables["shelters"],
         held,
@@ -166,7 +172,26 @@ def _apply(state: RegionState, delta: StateDelta) -> RegionState:
         grid=grid,
         spare=spare,
         next_expiry=expiry,
+        tally=_tally(state, puts, drops),
+        offers=offers,
     )
+
+
+HOLDING = ("reservations", "waitlist", "pending")
+"""The tables whose households the region's :class:`.Tally` counts."""
+
+
+def _tally(
+    state: RegionState, puts: Mapping[str, dict[str, Entity]], drops: Mapping[str, list[str]]
+) -> Tally:
+    gone: list[Entity] = []
+    came: list[Entity] = []
+    for name in HOLDING:
+        old: PMap[Entity] = getattr(state, name)
+        changed = {*drops.get(name, ()), *puts.get(name, {})}
+        gone.extend(e for i in sorted(changed) if (e := old.get(i)) is not None)
+        came.extend(puts.get(name, {}).values())
+    return retally(state.tally, gone, came)
 
 
 def _reservations_index(
@@ -213,18 +238,28 @@ def _spare(
     held: Mapping[str, int],
     changed: Iterable[str],
     holding: Iterable[str],
-) -> Grid:
-    """The spare grid after the shelters in ``changed`` or holding the changed reservations."""
+) -> tuple[Grid, Mapping[Offer, int]]:
+    """The spare grid after the shelters in ``changed`` or holding the changed reservations,
+    and the spare places per offer."""
     out: list[str] = []
     into: list[tuple[str, float, float, int]] = []
+    gone: list[tuple[frozenset[Service], int]] = []  # (services, places) of the spare set
+    came: list[tuple[frozenset[Service], int]] = []  # before and after: the offers' change
     weights = state.spare.weights or {}
     points = state.spare.points
     for sid in sorted({*changed, *holding}):
         shelter = shelters.get(sid)
         places = places_available(shelter, held.get(sid, 0))
+        if sid in weights:
+            gone.append((state.shelters[sid].services, weights[sid]))
         if shelter is None or places == 0:
             if sid in points:
                 out.append(sid)
-        elif weights.get(sid) != places or points.get(sid) != (shelter.lat, shelter.lon):
+            continue
+        came.append((shelter.services, places))
+        if weights.get(sid) != places or points.get(sid) != (shelter.lat, shelter.lon):
             into.append((sid, shelter.lat, shelter.lon, places))
-    return state.spare.reweighed(out, into) if out or into else state.spare
+    offers = reoffer(state.offers, gone, came) if gone or came else state.offers
+    if not out and not into:
+        return state.spare, offers
+    return state.spare.reweighed(out, into), offers
