@@ -187,10 +187,14 @@ def _tally(
     gone: list[Entity] = []
     came: list[Entity] = []
     for name in HOLDING:
+        put, drop = puts.get(name), drops.get(name)
+        if not put and not drop:
+            continue
         old: PMap[Entity] = getattr(state, name)
-        changed = {*drops.get(name, ()), *puts.get(name, {})}
-        gone.extend(e for i in sorted(changed) if (e := old.get(i)) is not None)
-        came.extend(puts.get(name, {}).values())
+        changed = {*(drop or ()), *(put or ())}
+        gone.extend(e for i in changed if (e := old.get(i)) is not None)
+        if put:
+            came.extend(put.values())
     return retally(state.tally, gone, came)
 
 
