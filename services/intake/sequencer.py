@@ -54,7 +54,7 @@ class Admission:
             source=admitted.event.source,
             partner_id=admitted.partner_id,
             type=admitted.event.type,
-            data=admitted.payload.model_dump(mode="json"),
+            data=admitted.event.data,  # as received: `sequence` validates it as the gate did
             regions=admitted.regions,
             confirm_above=admitted.confirm_above,
         )
