@@ -50,7 +50,7 @@ unit: $(STAMP) ## Run the pure unit tests only (no broker, no database)
 	$(BIN)/pytest tests/unit
 
 .PHONY: soak
-soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator mid-stream (SOAK_RUNS times)
+soak: $(STAMP) ## Fault injection, repeated: SIGKILL the allocator and intake mid-stream (SOAK_RUNS times)
 	@for i in $$(seq $${SOAK_RUNS:-10}); do echo "soak run $$i"; $(BIN)/pytest -q -m soak || exit 1; done
 
 .PHONY: bench
