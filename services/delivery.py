@@ -12,6 +12,13 @@ Most deliveries never wait: the conductor puts the event in the stream's queue a
 without a task, and one that has to wait goes on under faust's `wait_first`, as before. The
 trivial agent of `corridor bench allocator` spent 40 % less CPU per message
 (docs/architecture.md "Throughput").
+
+The drain loop now outruns a stream on a backlog, and a stream's buffer fills to faust's high
+mark (`stream_buffer_maxsize` / 1.25): faust then leaves that stream's partitions out of its
+fetches until the buffer is down to 40 %. The drain loop asks for records with a 1 s timeout, and
+a request for only the other partitions (say, the region log's partitions no region uses) waits
+that whole second, also once the stream's partitions are back and their records are in hand: the
+stream ran dry while records sat in the consumer. `QuickDelivery` asks again every `RECHECK`.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ from typing import Any
 
 import faust
 from mode.services import WaitResults
+
+RECHECK = 0.05
+"""Seconds a request for fetched records waits at most (faust's drain loop: 1 s); at most this
+many hops to the consumer's thread per second while idle."""
 
 
 async def _rest(coro: Coroutine[Any, Any, Any], step: Any) -> Any:
@@ -51,7 +62,7 @@ class QuickDelivery:
     """A faust Consumer mixin: the drain loop's `wait_first` (the only call of it on a consumer
     with two arguments) starts the delivery at once."""
 
-    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:  # noqa: ASYNC109
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:  # noqa: ASYNC109 (mode's signature)
         if len(coros) != 2 or timeout is not None or not asyncio.iscoroutine(coros[0]):
             return await super().wait_first(*coros, timeout=timeout)  # type: ignore[misc]
         deliver, suspended = coros
@@ -67,6 +78,10 @@ class QuickDelivery:
             raise
         rest = _rest(deliver, step)
         return await super().wait_first(rest, suspended, timeout=timeout)  # type: ignore[misc]
+
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109 (faust's)
+        """Records fetched for the active partitions, waiting at most `RECHECK` for them."""
+        return await super()._getmany(active_partitions, min(timeout, RECHECK))  # type: ignore[misc]
 
 
 def quick_delivery(app: faust.App) -> None:

@@ -4,7 +4,6 @@ goes on under faust's `wait_first`, which a suspended flow still cuts short."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -12,7 +11,7 @@ import pytest
 from faust.transport.drivers import aiokafka as driver
 from mode import Service
 
-from services.delivery import QuickDelivery, quick_delivery
+from services.delivery import RECHECK, QuickDelivery, quick_delivery
 
 
 def _consumer(name: str) -> Any:
@@ -115,14 +114,19 @@ def test_it_goes_on_top_of_the_consumer_class_the_app_chose() -> None:
     assert consumer_class.__mro__[2] is Chosen  # wrapped once
 
 
-def test_make_app_gives_it_to_every_processor(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:  # fmt: skip
-    monkeypatch.setenv("CORRIDOR_KAFKA_SECURITY", "none")
-    monkeypatch.setenv("CORRIDOR_STATE_DIR", str(tmp_path))
-    monkeypatch.setenv("CORRIDOR_GROUP_INSTANCE_ID", "none")
-    from services.config import Settings
-    from services.streams import make_app
+async def test_a_request_for_records_waits_at_most_recheck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = _consumer("delivery-recheck")
+    waits: list[float] = []
 
-    app = make_app("delivery-test", Settings())
-    app.on_worker_init.send()
-    assert isinstance(app.consumer, QuickDelivery)
+    async def fetched(self: Any, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109
+        waits.append(timeout)
+        return {}
+
+    base = type(consumer).__mro__[2]  # the app's own consumer class, under QuickDelivery
+    monkeypatch.setattr(base, "_getmany", fetched)
+    await consumer._getmany(set(), 1.0)  # faust's drain loop asks with a 1 s timeout
+    await consumer._getmany(set(), 0.01)
+    assert waits == [RECHECK, 0.01]
+    assert RECHECK < 1.0
