@@ -16,7 +16,6 @@ from faust.types import EventT
 
 from schemas.catalogue import topic_name
 from services.config import Settings, processor_id
-from services.delivery import quick_delivery
 from services.fetching import shorten_fetch_wait
 from services.kafka_access import faust_credentials
 from services.membership import static_membership
@@ -97,7 +96,6 @@ def make_app(service: str, settings: Settings, *, principal: str | None = None) 
     )
     static_membership(app, settings)  # its group.instance.id, claimed when a worker starts
     shorten_fetch_wait(app)  # no 1.5 s fetches of idle partitions while others wait (fetching.py)
-    quick_delivery(app)  # no four tasks per message in the consumer's drain loop (delivery.py)
     app.task(_quiet_root_logger)
     return app
 

@@ -1,5 +1,6 @@
 """What `services.streams.make_app` gives every processor's App (and the Corridor-settings agent
-of `corridor bench allocator`): the shortened fetch wait and the quick delivery."""
+of `corridor bench allocator`): the shortened fetch wait, and a consumer that reads a stream
+partition never committed again from its beginning when it seeks (services/fetching.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from pathlib import Path
 import faust
 import pytest
 
-from services.delivery import QuickDelivery
-from services.fetching import FETCH_WAIT
+from services.fetching import FETCH_WAIT, FromTheStart
 
 
 @pytest.fixture
@@ -28,6 +28,5 @@ async def test_its_consumer_waits_at_most_fetch_wait(app: faust.App) -> None:
     assert consumer._fetch_max_wait_ms == round(FETCH_WAIT * 1000)
 
 
-def test_its_worker_delivers_at_once(app: faust.App) -> None:
-    app.on_worker_init.send()  # what `faust worker` does before it builds the consumer
-    assert isinstance(app.consumer, QuickDelivery)
+def test_its_consumer_reads_unread_partitions_from_the_beginning(app: faust.App) -> None:
+    assert isinstance(app.consumer._thread, FromTheStart)  # type: ignore[attr-defined]
