@@ -15,7 +15,7 @@ docs/architecture.md "Throughput".
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -76,25 +76,36 @@ class BatchedTable(MutableMapping[bytes, bytes]):
         producer = self.table.app.producer._ensure_producer()  # type: ignore[attr-defined]
         topic = self.table.changelog_topic.get_topic_name()
         for partition, records in outbox.items():
-            batch, count = producer.create_batch(), 0
-            for key, value in records:
-                if batch.append(key=key, value=value, timestamp=None) is None:  # full
-                    await self._submit(producer, batch, topic, partition, count)
-                    batch, count = producer.create_batch(), 0
-                    batch.append(key=key, value=value, timestamp=None)  # a first one fits
-                count += 1
-            await self._submit(producer, batch, topic, partition, count)
+            tp = TopicPartition(topic, partition)
+            for delivered, count in await send_records(producer, topic, partition, records):
+                delivered.add_done_callback(self._persisted(tp, count))
 
-    async def _submit(self, producer: Any, batch: Any, topic: str, partition: int,
-                      count: int) -> None:  # fmt: skip
-        delivered = await producer.send_batch(batch, topic, partition=partition)
-        tp = TopicPartition(topic, partition)
+    def _persisted(self, tp: TopicPartition, count: int) -> Any:
+        """A delivery callback: the store's persisted offset moves past the batch's records,
+        as faust's own callback moves it."""
 
         def persisted(future: Any) -> None:
             if not future.cancelled() and future.exception() is None:
                 self.store.set_persisted_offset(tp, future.result().offset + count - 1)
 
-        delivered.add_done_callback(persisted)
+        return persisted
+
+
+async def send_records(
+    producer: Any, topic: str, partition: int, records: Sequence[tuple[bytes | None, bytes | None]]
+) -> list[tuple[Any, int]]:
+    """Hand ``records`` (key, value) to aiokafka's ``producer`` as record batches for one
+    partition, in order: each batch's delivery future and how many records it holds."""
+    sent: list[tuple[Any, int]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value in records:
+        if batch.append(key=key, value=value, timestamp=None) is None:  # full
+            sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+            batch, count = producer.create_batch(), 0
+            batch.append(key=key, value=value, timestamp=None)  # a first one fits
+        count += 1
+    sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+    return sent
 
 
 def _partition() -> int:

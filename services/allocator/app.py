@@ -6,7 +6,6 @@ from schemas.catalogue import ALLOCATION_DECISIONS, REGION_EVENTS, REGION_PARTIT
 from services.allocator.domain.config import AllocatorConfig
 from services.allocator.store import RegionStates
 from services.config import Settings
-from services.fetching import shorten_fetch_wait
 from services.gcpolicy import GcPolicy, run
 from services.logging import configure
 from services.streams import make_app, raw_topic
@@ -19,7 +18,6 @@ config = AllocatorConfig()
 app = make_app("allocator", settings)
 # The regions leave some of the region log's partitions empty: a fetch of only those waited
 # faust's fixed 1.5 s while the ticks sat on the broker (services/fetching.py).
-shorten_fetch_wait(app)
 region_events = raw_topic(app, settings, REGION_EVENTS.name)
 decisions = raw_topic(app, settings, ALLOCATION_DECISIONS.name)
 # <region>|<entity key> → entity JSON; <region>|decision|<id> → the decision as emitted.

@@ -6,7 +6,6 @@ import os
 
 from schemas.catalogue import INGRESS_REJECTED, INGRESS_TOPICS, REGION_EVENTS
 from services.config import Settings
-from services.fetching import shorten_fetch_wait
 from services.intake.topology import ADMITTED, ADMITTED_PARTITIONS
 from services.logging import configure
 from services.registry.partners import PartnerRegistry, load_secrets
@@ -22,7 +21,6 @@ partners = PartnerRegistry.load(
 regions = load_regions(settings.regions_file)
 
 app = make_app("intake", settings)
-shorten_fetch_wait(app)  # intake reads what it writes: no 1.5 s fetch stalls (fetching.py)
 ingress = raw_topic(app, settings, *(spec.name for spec in INGRESS_TOPICS))
 rejected = raw_topic(app, settings, INGRESS_REJECTED.name)
 region_events = raw_topic(app, settings, REGION_EVENTS.name)

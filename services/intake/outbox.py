@@ -15,6 +15,8 @@ from typing import Any
 
 import faust
 
+from services.tables import send_records
+
 Output = tuple[bytes | None, bytes]  # key, value
 
 
@@ -42,13 +44,7 @@ class Outbox:
         for topic, records in outbox.items():
             await producer.client._wait_on_metadata(topic)  # as aiokafka's send does
             for partition, part in self._by_partition(producer, topic, records).items():
-                batch = producer.create_batch()
-                for key, value in part:
-                    if batch.append(key=key, value=value, timestamp=None) is None:  # full
-                        await producer.send_batch(batch, topic, partition=partition)
-                        batch = producer.create_batch()
-                        batch.append(key=key, value=value, timestamp=None)  # a first one fits
-                await producer.send_batch(batch, topic, partition=partition)
+                await send_records(producer, topic, partition, part)
 
     def _by_partition(self, producer: Any, topic: str,
                       records: list[Output]) -> dict[int, list[Output]]:  # fmt: skip
