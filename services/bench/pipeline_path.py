@@ -13,11 +13,12 @@ Every alert's latency is the sum of four parts, each between two stamps of one m
 * ``delivery``: → the harness's reader sees it (producer linger, the broker, the reader).
 
 Besides, not in the sum: ``tick_offset``, a sealing tick's nominal time (its sequence × the
-tick interval) → its record: the phase of intake's timer against the wall clock's seconds, and
-its jitter (p99 − p50); ``tick_to_reader``, a sealing tick's record → the harness's reader of the
-region log sees it: how long the log takes to hand a record to a consumer, the first stretch of
-``allocator``. And ``tail``: each part's mean over the alerts at or above the p99 of the whole,
-so that the tail's composition shows (p99s of parts do not add up).
+tick interval, plus its region's slot of the interval) → its record: the phase of intake's timer
+against the wall clock's slots, and its jitter (p99 − p50); ``tick_to_reader``, a sealing tick's
+record → the harness's reader of the region log sees it: how long the log takes to hand a record
+to a consumer, the first stretch of ``allocator``. And ``tail``: each part's mean over the alerts
+at or above the p99 of the whole, so that the tail's composition shows (p99s of parts do not add
+up).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from statistics import fmean
 from typing import Any
 
 from services.bench.pipeline_model import Latency, percentile
+from services.intake.clock import tick_at
 
 PARTS = ("intake", "wait_for_tick", "allocator", "delivery")
 TICK_PREFIX = "tick:"
@@ -68,10 +70,12 @@ class PathSplit:
 
 
 def tick_time(event_id: str, interval: float) -> float | None:
-    """A tick's nominal time (s since the epoch) from its id ``tick:<region>:<sequence>``."""
+    """A tick's nominal time (s since the epoch) from its id ``tick:<region>:<sequence>``: the
+    sequence's interval and the region's slot in it (services/intake/clock.py)."""
     if not event_id.startswith(TICK_PREFIX):
         return None
-    return int(event_id.rsplit(":", 1)[1]) * interval
+    region, sequence = event_id[len(TICK_PREFIX) :].rsplit(":", 1)
+    return tick_at(region, int(sequence), interval)
 
 
 def split(

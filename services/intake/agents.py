@@ -24,7 +24,7 @@ from services.intake.app import (
     seen_log,
     settings,
 )
-from services.intake.clock import TickClock
+from services.intake.clock import RegionClock
 from services.intake.core import Refused, screen
 from services.intake.outbox import Outbox
 from services.intake.record import Record
@@ -175,23 +175,23 @@ async def sequencer(stream: faust.StreamT) -> None:
                 batch = Batch()
 
 
-ticks = TickClock(settings.tick_interval)
+ticks = RegionClock(settings.tick_interval, regions.pcodes)
 
 
-@app.timer(interval=settings.tick_interval)
+@app.timer(interval=ticks.period)
 async def clock() -> None:
-    """A RegionTick in every known region's log, every interval once; one emitter (the leader)
+    """A RegionTick in every known region's log, every interval once, each region at its own
+    slot of the interval (services/intake/clock.py: why staggered); one emitter (the leader)
     per group.
 
     The tick's sequence number and time derive from the wall clock's interval count, so a
-    second emitter during a rebalance produces the same tick (same id), not a different one;
-    the intervals since the last tick sent are sent too (a late or early wake-up of the timer
-    skipped one and repeated the next: services/intake/clock.py).
+    second emitter during a rebalance produces the same tick (same id and bytes), not a
+    different one; the slots since the last one sent are sent too (a late or early wake-up of
+    the timer skipped one and repeated the next).
     """
     if not app.is_leader():
         ticks.pause()
         return
-    for sequence_no in ticks.due(wall_clock().timestamp()):
-        tick_at = datetime.fromtimestamp(sequence_no * settings.tick_interval, UTC)
-        for region in sorted(regions.pcodes):
-            await append(SequencedEvent.tick(region, tick_at, sequence_no))
+    for tick in ticks.due(wall_clock().timestamp()):
+        at = datetime.fromtimestamp(tick.at, UTC)
+        await append(SequencedEvent.tick(tick.region, at, tick.sequence))

@@ -13,8 +13,9 @@ from services.bench.pipeline_path import PARTS, Decided, split, tick_time
 
 
 def test_a_tick_id_gives_its_nominal_time() -> None:
-    assert tick_time("tick:HT01:1800000000", 1.0) == 1800000000.0
-    assert tick_time("tick:HT01:10", 0.5) == 5.0
+    # HT01 ticks in slot 11 of 16 (services/intake/clock.py), HT02 in slot 1
+    assert tick_time("tick:HT01:1800000000", 1.0) == 1800000000.0 + 11 / 16
+    assert tick_time("tick:HT02:10", 0.5) == 5.0 + 0.5 / 16
     assert tick_time("alert-7", 1.0) is None
 
 
@@ -43,7 +44,7 @@ def test_the_parts_add_up_to_each_alerts_latency() -> None:
     assert got.parts["allocator"].p50 == pytest.approx(0.03)
     assert got.parts["allocator"].max == pytest.approx(0.08)
     assert got.parts["delivery"].p99 == pytest.approx(0.006)
-    assert got.tick_offset.p50 == pytest.approx(0.004)
+    assert got.tick_offset.p50 == pytest.approx(101.004 - (101 + 11 / 16))
     # the slowest alert (nearest-rank p99 of 50 is the 50th): the first one sent
     assert got.tail_samples == 1
     total = sum(got.tail.values())
