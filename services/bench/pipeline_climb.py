@@ -75,6 +75,7 @@ class Pipeline:
     ns: str
     seen: load.Seen  # decisions, by alert id
     logged: load.Seen  # the region log, by event id: intake's part and the path's stamps
+    received: load.Seen  # the ingress alerts, by event id: the harness's part of intake's
 
     async def step(self, rate: float, prefix: str, plan: list[Offer] | None = None,
                    half: bool = False) -> Step:  # fmt: skip
@@ -89,7 +90,8 @@ class Pipeline:
         partner = connect_partner(load.ALERTER, settings)
         drain = 2 * opts.duration + opts.drain
         return await offered(self.seen, partner, topic_name(load.ALERTS, self.ns), rate,
-                             messages, settings.tick_interval, drain, self.logged)  # fmt: skip
+                             messages, settings.tick_interval, drain, self.logged,
+                             self.received)  # fmt: skip
 
     async def stock(self) -> None:
         """The shelters of every region, then one alert per region until all are decided."""
@@ -114,24 +116,29 @@ async def running(settings: Settings, opts: Options, ns: str, env: dict[str, str
     seen = load.Seen(internal, topic_name(ALLOCATION_DECISIONS, ns), REGION_PARTITIONS)
     logged = load.Seen(internal, topic_name(REGION_EVENTS, ns), REGION_PARTITIONS,
                        ident="event_id")  # fmt: skip
-    await seen.start()
-    await logged.start()
+    received = load.Seen(internal, topic_name(load.ALERTS, ns), load.ingress_partitions(),
+                         ident="event_id")  # fmt: skip
+    readers = (seen, logged, received)
+    for reader in readers:
+        await reader.start()
     try:
         with pipeline_workers(env, home, peaks) as (intake, allocator):
             seen.workers = [intake, allocator]
-            pipeline = Pipeline(settings, opts, ns, seen, logged)
+            pipeline = Pipeline(settings, opts, ns, seen, logged, received)
             await pipeline.stock()
             yield pipeline
     finally:
-        await seen.stop()
-        await logged.stop()
+        for reader in readers:
+            await reader.stop()
 
 
 async def offered(seen: load.Seen, access: dict[str, Any], topic: str, rate: float,
                   messages: list[load.Outgoing], wait: float, drain: float,
-                  stage: load.Seen | None = None) -> Step:  # fmt: skip
+                  stage: load.Seen | None = None,
+                  ingress: load.Seen | None = None) -> Step:  # fmt: skip
     """Offer ``messages`` at ``rate``, wait for their outputs; ``stage``: where they pass on
-    the way (the region log), for intake's part and where the time goes (pipeline_path.py)."""
+    the way (the region log), for intake's part and where the time goes (pipeline_path.py);
+    ``ingress``: the topic they are sent to, which splits the harness's part off intake's."""
     sends = await load.paced(access, topic, messages, rate)
     await seen.until_all(list(sends), within=drain)
     step = measure_step(rate, sends, seen.at, wait=wait)
@@ -141,7 +148,8 @@ async def offered(seen: load.Seen, access: dict[str, Any], topic: str, rate: flo
     decided = {k: Decided(seen.at[k], seen.stamped[k], seen.causes[k])
                for k in sends if k in seen.at and k in seen.causes}  # fmt: skip
     return replace(step, to_region_log=Latency.of(part),
-                   path=split(sends, decided, stage.stamped, wait, stage.at))  # fmt: skip
+                   path=split(sends, decided, stage.stamped, wait, stage.at,
+                              None if ingress is None else ingress.stamped))  # fmt: skip
 
 
 async def climb(pipeline: Pipeline, plan: list[Offer], climb: Climb) -> None:

@@ -32,6 +32,9 @@ from services.bench.pipeline_model import Latency, percentile
 from services.intake.clock import tick_at
 
 PARTS = ("intake", "wait_for_tick", "allocator", "delivery")
+PUBLISHED_PARTS = ("publish", "intake", "wait_for_tick", "allocator", "delivery")
+"""The parts when the ingress topic's records were read too: ``publish`` is the harness's
+producer and the broker (→ the ingress record's LogAppendTime), ``intake`` then starts there."""
 TICK_PREFIX = "tick:"
 
 
@@ -84,11 +87,14 @@ def split(
     logged: Mapping[str, float],
     interval: float,
     read: Mapping[str, float] | None = None,
+    received: Mapping[str, float] | None = None,
 ) -> PathSplit | None:
     """The split of every alert in ``sends`` (id → (time sent, households)) whose decision
     (``decided``, by alert id) and whose own and cause's region-log records (``logged``: event
     id → record timestamp, s) were seen; ``read``: event id → when the harness's reader saw it
-    in the region log. None when there is no such alert."""
+    in the region log; ``received``: event id → the ingress record's timestamp (the broker's
+    append time), which splits ``publish`` off ``intake`` (PUBLISHED_PARTS). None when there is
+    no such alert."""
     rows: list[tuple[float, ...]] = []
     late: list[float] = []
     transit: list[float] = []
@@ -96,8 +102,14 @@ def split(
         d = decided.get(key)
         if d is None or key not in logged or d.cause not in logged:
             continue
+        if received is not None and key not in received:
+            continue
         in_log, cause = logged[key], logged[d.cause]
-        rows.append((in_log - sent, cause - in_log, d.stamped - cause, d.seen - d.stamped))
+        path = (cause - in_log, d.stamped - cause, d.seen - d.stamped)
+        if received is None:
+            rows.append((in_log - sent, *path))
+        else:
+            rows.append((received[key] - sent, in_log - received[key], *path))
         nominal = tick_time(d.cause, interval)
         if nominal is not None:
             late.append(cause - nominal)
@@ -105,12 +117,13 @@ def split(
                 transit.append(read[d.cause] - cause)
     if not rows:
         return None
+    names = PARTS if received is None else PUBLISHED_PARTS
     totals = [sum(r) for r in rows]
     bar = percentile(totals, 0.99)
     tail = [r for r, t in zip(rows, totals, strict=True) if t >= bar]
     return PathSplit(
-        parts={name: Latency.of([r[i] for r in rows]) for i, name in enumerate(PARTS)},
-        tail={name: fmean(r[i] for r in tail) for i, name in enumerate(PARTS)},
+        parts={name: Latency.of([r[i] for r in rows]) for i, name in enumerate(names)},
+        tail={name: fmean(r[i] for r in tail) for i, name in enumerate(names)},
         tail_samples=len(tail),
         tick_offset=Latency.of(late),
         tick_to_reader=Latency.of(transit),

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from services.bench.pipeline_model import Latency, Step, _figures
-from services.bench.pipeline_path import PARTS, Decided, split, tick_time
+from services.bench.pipeline_path import PARTS, PUBLISHED_PARTS, Decided, split, tick_time
 
 
 def test_a_tick_id_gives_its_nominal_time() -> None:
@@ -50,6 +50,18 @@ def test_the_parts_add_up_to_each_alerts_latency() -> None:
     total = sum(got.tail.values())
     assert total == pytest.approx(decided["a0"].seen - sends["a0"][0])
     assert set(got.tail) == set(PARTS)
+
+
+def test_the_ingress_append_splits_the_harness_off_intake() -> None:
+    sends, decided, logged = _alerts(50)
+    received = {key: sent + 0.005 for key, (sent, _) in sends.items()}  # the broker's append
+    del received["a3"]  # not seen on the ingress topic: left out, as any missing stamp
+    got = split(sends, decided, logged, 1.0, received=received)
+    assert got is not None and tuple(got.parts) == PUBLISHED_PARTS == tuple(got.tail)
+    assert got.parts["publish"].samples == 49
+    assert got.parts["publish"].p99 == pytest.approx(0.005)
+    assert got.parts["intake"].p50 == pytest.approx(0.015)
+    assert sum(got.tail.values()) == pytest.approx(decided["a0"].seen - sends["a0"][0])
 
 
 def test_alerts_without_every_stamp_are_left_out() -> None:
