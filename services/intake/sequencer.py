@@ -5,6 +5,11 @@ its event id, so every copy of one id meets the same `seen` table partition what
 partition it came from. The table remembers where the first copy sat: a redelivery of that
 same record (a crash, a rebalance) re-emits the identical region events; any other record with
 the id is a duplicate and is refused.
+
+The gate hands over the payload as the region log writes it (the validated model's JSON), so
+the sequencer writes a region event's bytes without a model: the same bytes as
+``encode_structured(SequencedEvent(...).to_cloudevent())`` (tests/unit/test_intake_sequencer.py).
+docs/architecture.md "Intake's rate".
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import Any
 
 import orjson
 
-from schemas.codec import format_time
+from schemas.codec import canonical_json, decode, format_time
+from schemas.envelope import JSON
 from schemas.outputs import RejectedMessage
 from schemas.registry import MODEL_OF
-from schemas.sequenced import SequencedEvent
+from schemas.sequenced import CONFIRM_ABOVE, PARTNER_ID, REGION, SEQUENCED_AT, SequencedEvent
 from schemas.types import RejectReason
 from services.intake.core import Admitted
 from services.intake.record import Record
@@ -43,6 +49,8 @@ class Admission:
     partner_id: str
     type: str
     data: Any
+    """The payload as the region log writes it: the validated model's JSON (``payload``).
+    An admission written before had the data as received (``data``): it is validated here."""
     regions: tuple[str, ...]
     confirm_above: int | None = None  # held for confirmation above this many people
 
@@ -54,7 +62,7 @@ class Admission:
             source=admitted.event.source,
             partner_id=admitted.partner_id,
             type=admitted.event.type,
-            data=admitted.event.data,  # as received: `sequence` validates it as the gate did
+            data=admitted.payload.model_dump(mode="json"),
             regions=admitted.regions,
             confirm_above=admitted.confirm_above,
         )
@@ -69,7 +77,7 @@ class Admission:
                 "received_at": format_time(r.received_at),
             },
             "event_id": self.event_id, "source": self.source, "partner_id": self.partner_id,
-            "type": self.type, "data": self.data, "regions": list(self.regions),
+            "type": self.type, "payload": self.data, "regions": list(self.regions),
             "confirm_above": self.confirm_above,
         })  # fmt: skip
 
@@ -82,9 +90,12 @@ class Admission:
             tuple((n, _raw(v) or b"") for n, v in r["headers"]),
             datetime.fromisoformat(r["received_at"]),
         )  # fmt: skip
+        data = obj.get("payload")
+        if data is None:  # written before the gate sent the validated payload
+            data = MODEL_OF[obj["type"]].model_validate(obj["data"]).model_dump(mode="json")
         return cls(
             record, obj["event_id"], obj["source"], obj["partner_id"], obj["type"],
-            obj["data"], tuple(obj["regions"]), obj.get("confirm_above"),
+            data, tuple(obj["regions"]), obj.get("confirm_above"),
         )  # fmt: skip
 
 
@@ -105,10 +116,38 @@ class Seen:
 
 
 @dataclass(frozen=True)
+class Appended:
+    """One region event: its region (the record's key), its id, and its bytes."""
+
+    region: str
+    event_id: str
+    value: bytes
+
+
+@dataclass(frozen=True)
 class Sequenced:
     remember: Seen | None  # what to store in the table (None: leave it)
-    events: tuple[SequencedEvent, ...]
+    appended: tuple[Appended, ...]
     rejected: RejectedMessage | None
+
+    @property
+    def events(self) -> tuple[SequencedEvent, ...]:
+        """The region events, read back from their bytes."""
+        return tuple(SequencedEvent.from_cloudevent(decode(a.value)) for a in self.appended)
+
+
+def region_event(admission: Admission, region: str, at: str) -> bytes:
+    """``encode_structured(SequencedEvent(...).to_cloudevent())`` of a partner's event in
+    ``region``, sequenced at ``at`` (``format_time``), without the models."""
+    obj = {
+        SEQUENCED_AT: at, REGION: region, PARTNER_ID: admission.partner_id,
+        "specversion": "1.0", "id": admission.event_id, "source": admission.source,
+        "type": admission.type, "datacontenttype": JSON, "time": at, "subject": region,
+        "data": admission.data,
+    }  # fmt: skip
+    if admission.confirm_above is not None:
+        obj[CONFIRM_ABOVE] = str(admission.confirm_above)
+    return canonical_json(obj)
 
 
 def sequence(admission: Admission, seen: Seen | None, now: datetime) -> Sequenced:
@@ -122,21 +161,12 @@ def sequence(admission: Admission, seen: Seen | None, now: datetime) -> Sequence
         )
         return Sequenced(None, (), refusal)
     if seen is None:
-        remember: Seen | None = Seen(admission.record.origin, format_time(now))
-        stamp = now
+        at = format_time(now)
+        remember: Seen | None = Seen(admission.record.origin, at)
     else:
-        remember, stamp = None, datetime.fromisoformat(seen.sequenced_at)
-    payload = MODEL_OF[admission.type].model_validate(admission.data)
-    events = tuple(
-        SequencedEvent(
-            event_id=admission.event_id,
-            source=admission.source,
-            region_pcode=region,
-            sequenced_at=stamp,
-            partner_id=admission.partner_id,
-            payload=payload,
-            confirm_above=admission.confirm_above,
-        )
+        remember, at = None, format_time(datetime.fromisoformat(seen.sequenced_at))
+    appended = tuple(
+        Appended(region, admission.event_id, region_event(admission, region, at))
         for region in admission.regions
     )
-    return Sequenced(remember, events, None)
+    return Sequenced(remember, appended, None)
