@@ -9,6 +9,12 @@ units, which for ASCII keys is plain string order. Everything else (other types,
 non-ASCII keys, exponents, NaN, out-of-range integers, strings that are not UTF-8) goes to
 ``rfc8785.dumps``, result or exception. ``tests/unit/test_jcs.py`` compares the two on
 generated values.
+
+For the plain cases orjson writes the same bytes as the reference (sorted ASCII keys, the same
+escapes, UTF-8), all but the floats: a first pass puts each float's text in an
+``orjson.Fragment`` (copying only the containers that hold one) and orjson writes the rest.
+Where that pass or orjson refuses (a string that is not UTF-8), the writer in Python below
+decides, as before.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 import rfc8785
 
 _INT_MAX = 2**53 - 1
@@ -38,6 +45,62 @@ def _string(text: str, out: list[str]) -> None:
     out.append('"')
     out.append(_ESCAPE.sub(_escape, text) if _ESCAPE.search(text) else text)
     out.append('"')
+
+
+def _float(value: float) -> str:
+    if value == 0:
+        return "0"
+    text = repr(value)
+    if "e" in text or "n" in text:  # an exponent, inf or nan
+        raise _NotPlain
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _swap(value: Any) -> Any:
+    """``value`` with every float in an ``orjson.Fragment`` of its text; _NotPlain when it is
+    not plain. Containers without a float are returned as they are."""
+    kind = type(value)
+    if kind is dict:
+        copy = None
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise _NotPlain
+            of = type(item)
+            if of is str or item is None or of is bool:
+                continue
+            if of is int:
+                if not -_INT_MAX <= item <= _INT_MAX:
+                    raise _NotPlain
+                continue
+            new = _swap(item)
+            if new is not item:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = new
+        return value if copy is None else copy
+    if kind is list or kind is tuple:
+        items = None
+        for i, item in enumerate(value):
+            of = type(item)
+            if of is str or item is None or of is bool:
+                continue
+            if of is int:
+                if not -_INT_MAX <= item <= _INT_MAX:
+                    raise _NotPlain
+                continue
+            new = _swap(item)
+            if new is not item:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    if kind is float:
+        return orjson.Fragment(_float(value))
+    if kind is str or value is None or kind is bool:
+        return value
+    if kind is int and -_INT_MAX <= value <= _INT_MAX:
+        return value
+    raise _NotPlain
 
 
 def _write(value: Any, out: list[str]) -> None:
@@ -82,19 +145,17 @@ def _write(value: Any, out: list[str]) -> None:
             raise _NotPlain
         out.append(str(value))
     elif kind is float:
-        if value == 0:
-            out.append("0")
-            return
-        text = repr(value)
-        if "e" in text or "n" in text:  # an exponent, inf or nan
-            raise _NotPlain
-        out.append(text[:-2] if text.endswith(".0") else text)
+        out.append(_float(value))
     else:
         raise _NotPlain
 
 
 def dumps(value: Any) -> bytes:
     """``rfc8785.dumps(value)``: the same bytes, or the same exception."""
+    try:
+        return orjson.dumps(_swap(value), option=orjson.OPT_SORT_KEYS)
+    except (_NotPlain, orjson.JSONEncodeError, RecursionError):
+        pass
     out: list[str] = []
     try:
         _write(value, out)

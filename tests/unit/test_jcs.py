@@ -86,3 +86,34 @@ def test_published_vectors_still_sign() -> None:
     for vector in vectors:
         event = decode(orjson.dumps({**vector["event"], "corridorsig": vector["signature"]}))
         assert signed_bytes(event).decode() == vector["signed_bytes"]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(keys, inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=2000)
+@given(json_values)
+def test_what_a_message_decodes_to_as_rfc8785_writes_it(value: Any) -> None:
+    """The gate signs what orjson.loads returned: the fast path's inputs."""
+    try:
+        loaded = orjson.loads(orjson.dumps(value))
+    except orjson.JSONEncodeError:  # a lone surrogate: no message decodes to it
+        return
+    assert outcome(jcs.dumps, loaded) == outcome(rfc8785.dumps, loaded)
+
+
+def test_floats_are_written_as_the_reference_writes_them_inside_orjson() -> None:
+    value = {"b": [1.0, -0.0, 2.5, {"x": 100.0}], "a": (0.1, 3), "c": 18.5392}
+    assert (
+        jcs.dumps(value)
+        == rfc8785.dumps(value)
+        == b'{"a":[0.1,3],"b":[1,0,2.5,{"x":100}],"c":18.5392}'
+    )
