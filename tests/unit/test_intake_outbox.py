@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import DefaultPartitioner, murmur2
+from hypothesis import given
+from hypothesis import strategies as st
 
+from services.intake import outbox as module
 from services.intake.outbox import Outbox
 
 PARTITIONS = 6
@@ -104,3 +107,50 @@ async def test_a_record_without_a_key_is_sent() -> None:
     [(topic, partition, records)] = producer.sent
     assert (topic, records) == ("rejected", [(None, b"refusal")])
     assert 0 <= partition < PARTITIONS
+
+
+@given(st.binary(max_size=300))
+def test_murmur2_as_aiokafka_computes_it(key: bytes) -> None:
+    assert module.murmur2(key) == murmur2(key)
+
+
+class Metadata:
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+    def available_partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+
+class Aiokafka(Producer):
+    """aiokafka's own choice of partition (its _partition, with its partitioner)."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(room)
+        self._metadata, self._partitioner = Metadata(), DefaultPartitioner()
+
+    def _partition(self, topic: str, partition: Any, key: Any, value: Any,
+                   serialized_key: bytes | None, serialized_value: Any) -> int:  # fmt: skip
+        self.partitioned += 1
+        from aiokafka.producer.producer import AIOKafkaProducer
+
+        return int(AIOKafkaProducer._partition(self, topic, partition, key, value,
+                                               serialized_key, serialized_value))  # fmt: skip
+
+
+async def test_with_aiokafkas_partitioner_a_key_goes_where_aiokafka_sends_it() -> None:
+    """The outbox computes the default partitioner's choice itself (a faster murmur2); a
+    record without a key is left to aiokafka (a random partition)."""
+    producer = Aiokafka(room=100)
+    outbox = Outbox(App(producer))  # type: ignore[arg-type]
+    keys = [f"ingress-event-{i}".encode() for i in range(200)]
+    for key in keys:
+        outbox.add("admitted", key, b"v")
+    outbox.add("admitted", None, b"no key")
+    await outbox.send()
+    assert producer.partitioned == 1  # the record without a key only
+    expected = Aiokafka(room=1)
+    sent = {key: p for _, p, records in producer.sent for key, _ in records if key is not None}
+    assert sent == {
+        key: expected._partition("admitted", None, None, None, key, None) for key in keys
+    }
