@@ -10,7 +10,6 @@ comes back. Deduplication and sequencing need state and time; they are in `seque
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 from schemas.base import Contract
@@ -145,40 +144,19 @@ def regions_of(payload: Contract, registry: RegionRegistry) -> tuple[str, ...] |
             return f"region {unknown[0]} is not a known region"
         if not isinstance(payload, HazardWarning):  # a hazard's areas may reach past its regions
             for point in points:
-                located = _located(registry, point)
+                located = registry.resolve(point)
                 if located is not None and located not in given:
                     return (
                         f"region_pcode {given[0]} contradicts the location ({point.lat:.4f},"
                         f" {point.lon:.4f}), which lies in {located}"
                     )
         return tuple(sorted(set(given)))
-    found = sorted({r for r in (_located(registry, p) for p in points) if r is not None})
+    found = sorted({r for r in (registry.resolve(p) for p in points) if r is not None})
     if not found:
         first = points[0] if points else None
         where = f" ({first.lat:.4f}, {first.lon:.4f})" if first else ""
         return f"no known region contains the location{where}"
     return tuple(found)
-
-
-PLACES = 4096
-"""Places remembered per registry (shelters and vehicles report from the same places)."""
-_PLACES: weakref.WeakKeyDictionary[RegionRegistry, dict[tuple[float, float], str | None]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _located(registry: RegionRegistry, point: GeoPoint) -> str | None:
-    """``registry.resolve(point)``, remembered for the last PLACES places (emptied when full)."""
-    places = _PLACES.get(registry)
-    if places is None:
-        places = _PLACES[registry] = {}
-    place = (point.lat, point.lon)
-    if place in places:
-        return places[place]
-    if len(places) >= PLACES:
-        places.clear()
-    located = places[place] = registry.resolve(point)
-    return located
 
 
 def _optional(pcode: str | None) -> tuple[str, ...]:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import base64
-import copy
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.types import GeoPoint, RejectReason
+from schemas.types import RejectReason
 from services.config import Settings
 from services.intake.core import Admitted, Refused, screen
 from services.intake.record import KEPT_BYTES, Record
 from services.intake.sequencer import Admission, Seen, sequence
 from services.publish import encode, partner_event, secrets
 from services.registry.partners import PartnerRegistry
-from services.registry.regions import DEFAULT_MAX_KM, load_regions
+from services.registry.regions import load_regions
 from tests import samples
 
 SECRETS = secrets(Settings(), environ={})
@@ -135,20 +134,3 @@ def test_cap_cancel_without_info_goes_to_every_region_log() -> None:
         references=("nhc.noaa.gov,storm-1,2025-06-30T10:00:00+00:00",),
     )  # fmt: skip
     assert regions_of(cancel, REGIONS) == tuple(sorted(REGIONS.regions))
-
-
-def test_a_place_is_resolved_once_as_the_registry_resolves_it() -> None:
-    """Shelters and vehicles report from the same places: the gate resolves a place once."""
-    registry, calls = copy.copy(REGIONS), []
-
-    def resolve(point: GeoPoint, max_km: float = DEFAULT_MAX_KM) -> str | None:
-        calls.append(point)
-        return REGIONS.resolve(point, max_km)
-
-    registry.resolve = resolve  # type: ignore[method-assign]  # counts the calls
-    rec = record(samples.shelter())
-    first, again = screen(rec, PARTNERS, registry), screen(rec, PARTNERS, registry)
-    assert isinstance(first, Admitted) and first == again
-    uncached = screen(rec, PARTNERS, load_regions())
-    assert isinstance(uncached, Admitted) and first.regions == uncached.regions
-    assert len(calls) == 1
