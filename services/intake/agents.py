@@ -187,6 +187,15 @@ async def sequencer(stream: faust.StreamT) -> None:
                 batch = Batch()
 
 
+@app.task
+async def without_monitor_sensor() -> None:
+    """faust's Monitor sensor counts every event into and out of every stream and message (a
+    few dict updates and clock reads each, on both hops); nothing in Corridor reads it (no web
+    server). The consumer still calls ``app.monitor`` itself for offsets and commits.
+    docs/architecture.md "Intake's rate"."""
+    app.sensors.remove(app.monitor)
+
+
 ticks = RegionClock(settings.tick_interval, regions.pcodes)
 
 
