@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from services.gcpolicy import GcPolicy
+from services.gcpolicy import FULL_AFTER, GcPolicy
 
 
 class FakeCollector:
@@ -18,6 +18,7 @@ class FakeCollector:
         self.calls: list[str] = []
         self.frozen = 0
         self.tracked = 10
+        self.thresholds: tuple[int, ...] = (700, 10, 10)
 
     def freeze(self) -> None:
         self.calls.append("freeze")
@@ -38,6 +39,12 @@ class FakeCollector:
 
     def get_freeze_count(self) -> int:
         return self.frozen
+
+    def get_threshold(self) -> tuple[int, ...]:
+        return self.thresholds
+
+    def set_threshold(self, young: int, older: int = 10, oldest: int = 10, /) -> None:
+        self.thresholds = (young, older, oldest)
 
 
 class Clock:
@@ -78,6 +85,16 @@ def test_a_refresh_is_due_after_its_period_and_collects_everything() -> None:
     assert (done.frozen_before, done.found, done.frozen_after) == (10, 3, 11)
     assert policy.refreshes == [done]
     assert not policy.due()  # the period starts again
+
+
+def test_full_collections_come_after_fewer_young_ones_while_installed() -> None:
+    fake = FakeCollector()
+    policy = GcPolicy(collector=fake)
+    policy.install()
+    policy.install()
+    assert fake.thresholds == (700, 10, FULL_AFTER)
+    policy.uninstall()
+    assert fake.thresholds == (700, 10, 10)
 
 
 def test_uninstall_hands_the_frozen_objects_back() -> None:
