@@ -199,20 +199,23 @@ async def without_monitor_sensor() -> None:
 ticks = RegionClock(settings.tick_interval, regions.pcodes)
 
 
-@app.timer(interval=ticks.period)
+@app.task
 async def clock() -> None:
     """A RegionTick in every known region's log, every interval once, each region at its own
     slot of the interval (services/intake/clock.py: why staggered); one emitter (the leader)
-    per group.
+    per group. It wakes just after each slot starts, by the wall clock (faust's timer keeps its
+    period at an arbitrary phase).
 
     The tick's sequence number and time derive from the wall clock's interval count, so a
     second emitter during a rebalance produces the same tick (same id and bytes), not a
-    different one; the slots since the last one sent are sent too (a late or early wake-up of
-    the timer skipped one and repeated the next).
+    different one; the slots since the last one sent are sent too (a late or early wake-up
+    skipped one and repeated the next).
     """
-    if not app.is_leader():
-        ticks.pause()
-        return
-    for tick in ticks.due(wall_clock().timestamp()):
-        at = datetime.fromtimestamp(tick.at, UTC)
-        await append(SequencedEvent.tick(tick.region, at, tick.sequence))
+    while not app.should_stop:
+        await app.sleep(ticks.wait(wall_clock().timestamp()))
+        if not app.is_leader():
+            ticks.pause()
+            continue
+        for tick in ticks.due(wall_clock().timestamp()):
+            at = datetime.fromtimestamp(tick.at, UTC)
+            await append(SequencedEvent.tick(tick.region, at, tick.sequence))

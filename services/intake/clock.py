@@ -44,6 +44,11 @@ def tick_at(pcode: str, sequence: int, interval: float, slots: int = SLOTS) -> f
     return sequence * interval + slot_of(pcode, slots) * interval / slots
 
 
+WAKE_AFTER = 0.001
+"""Seconds past a slot's start at which the emitter wakes (float rounding then puts ``now`` in
+the new slot)."""
+
+
 @dataclass
 class TickClock:
     """Counts periods of the wall clock: each once, in order, after the last one sent."""
@@ -96,8 +101,15 @@ class RegionClock:
 
     @property
     def period(self) -> float:
-        """How often the emitter should wake: once per slot."""
+        """How often the emitter wakes: once per slot."""
         return self.interval / self.slots
+
+    def wait(self, now: float) -> float:
+        """Seconds from ``now`` to just after the next slot starts: the emitter wakes there, so
+        that a region's ticks are an interval apart give or take the event loop's delay (a timer
+        of the same period at an arbitrary phase sent each tick 0 to 62.5 ms late, and the
+        spacing of two ticks varied by as much)."""
+        return self.period - now % self.period + WAKE_AFTER
 
     def due(self, now: float) -> Iterator[Tick]:
         """The ticks to send at ``now``, in order of their time; they count as sent."""

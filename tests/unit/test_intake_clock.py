@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake.clock import CATCH_UP, SLOTS, RegionClock, TickClock, slot_of, tick_at
+from services.intake.clock import (
+    CATCH_UP,
+    SLOTS,
+    WAKE_AFTER,
+    RegionClock,
+    TickClock,
+    slot_of,
+    tick_at,
+)
 
 START = 1_795_766_054.0  # an instant on a whole second
 
@@ -100,3 +109,13 @@ def test_a_new_leader_ticks_from_the_current_slot_on() -> None:
     clock.pause()
     later = START + 10 + 1.5 / SLOTS  # slot 1: HT02's
     assert [(t.region, t.sequence) for t in clock.due(later)] == [("HT02", int(START) + 10)]
+
+
+@given(st.floats(min_value=0.0, max_value=10.0))
+def test_the_emitter_wakes_just_after_the_next_slot_starts(later: float) -> None:
+    clock = RegionClock(1.0, REGISTRY)
+    now = START + later
+    wake = now + clock.wait(now)
+    slot = int(now // clock.period)
+    assert int(wake // clock.period) == slot + 1  # the next slot, not the one after
+    assert wake - (slot + 1) * clock.period == pytest.approx(WAKE_AFTER, abs=1e-6)
