@@ -136,7 +136,8 @@ def place(
         state.available,
     )
     demands = {m.ident: m.demand() for m in members}
-    placed = assign(list(demands.values()), supply, Rooms(state.available))
+    reach: dict[str, list[tuple[float, str]]] = {}  # the same for every supply: shared
+    placed = assign(list(demands.values()), supply, Rooms(state.available), reach)
     if len(placed) < len(demands):
         # not everyone fits: without the fragment price (the batch's own households take the
         # fragments), or protecting every scarce place (fewer fragments left), may fit more
@@ -145,7 +146,7 @@ def place(
         if supply.protected != EVERY_SCARCE:
             others.append(replace(plain, protected=EVERY_SCARCE))
         for candidate in others:
-            other = assign(list(demands.values()), candidate, Rooms(state.available))
+            other = assign(list(demands.values()), candidate, Rooms(state.available), reach)
             if _measure(other, demands) > _measure(placed, demands):
                 supply, placed = candidate, other
     ranked = sorted((m for m in members if m.ident in placed), key=lambda m: demands[m.ident].rank)
