@@ -22,6 +22,8 @@ from aiokafka import TopicPartition
 from faust.streams import current_event
 from faust.types import TableT
 
+from services.delivered import watch
+
 Record = tuple[bytes, bytes | None]  # key, value (None: a tombstone)
 
 
@@ -95,16 +97,18 @@ async def send_records(
     producer: Any, topic: str, partition: int, records: Sequence[tuple[bytes | None, bytes | None]]
 ) -> list[tuple[Any, int]]:
     """Hand ``records`` (key, value) to aiokafka's ``producer`` as record batches for one
-    partition, in order: each batch's delivery future and how many records it holds."""
+    partition, in order: each batch's delivery future and how many records it holds. A batch
+    the broker does not take stops the worker (services/delivered.py)."""
     sent: list[tuple[Any, int]] = []
     batch, count = producer.create_batch(), 0
     for key, value in records:
         if batch.append(key=key, value=value, timestamp=None) is None:  # full
-            sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+            sent.append((watch(await producer.send_batch(batch, topic, partition=partition),
+                               topic), count))  # fmt: skip
             batch, count = producer.create_batch(), 0
             batch.append(key=key, value=value, timestamp=None)  # a first one fits
         count += 1
-    sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+    sent.append((watch(await producer.send_batch(batch, topic, partition=partition), topic), count))
     return sent
 
 

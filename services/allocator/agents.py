@@ -28,6 +28,7 @@ from services.allocator.domain.decide import decide
 from services.allocator.domain.decisions import encode_decision
 from services.allocator.domain.events import ConfirmationIgnored
 from services.allocator.store import read_range
+from services.delivered import watch
 from services.streams import BATCH, batch_clock, in_partition, more_coming, relayed
 
 JOURNAL_LIMIT = 1024 * 1024  # a batch's journal flushes early past this (messages ≤ 4 MiB)
@@ -158,7 +159,7 @@ async def finish(batch: Batch) -> None:
     await changelog.send()
     topic = decisions.get_topic_name()
     for key, value in batch.outputs:  # faust's producer itself: no sensors, no buffer
-        await app.producer.send(topic, key, value, None, None, None)
+        watch(await app.producer.send(topic, key, value, None, None, None), topic)
 
 
 @app.agent(region_events, concurrency=1)
