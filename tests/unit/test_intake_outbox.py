@@ -4,6 +4,7 @@ they were added, none lost when a record batch fills up."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner, murmur2
@@ -48,8 +49,12 @@ class Producer:
     def create_batch(self) -> Builder:
         return Builder(self.room)
 
-    async def send_batch(self, batch: Builder, topic: str, *, partition: int) -> None:
+    async def send_batch(self, batch: Builder, topic: str, *, partition: int) -> Any:
+        """The batch's delivery future, delivered (services/delivered.py watches it)."""
         self.sent.append((topic, partition, batch.records))
+        delivered = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
 
 
 class App:
