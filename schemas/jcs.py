@@ -60,10 +60,11 @@ def _swap(value: Any) -> Any:
     """``value`` with every float in an ``orjson.Fragment`` of its text; _NotPlain when it is
     not plain. Containers without a float are returned as they are."""
     kind = type(value)
-    if kind is dict:
-        copy = None
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii():
+    if kind is dict or kind is list or kind is tuple:
+        keyed = kind is dict
+        copy: Any = None
+        for key, item in value.items() if keyed else enumerate(value):
+            if keyed and (type(key) is not str or not key.isascii()):
                 raise _NotPlain
             of = type(item)
             if of is str or item is None or of is bool:
@@ -75,25 +76,9 @@ def _swap(value: Any) -> Any:
             new = _swap(item)
             if new is not item:
                 if copy is None:
-                    copy = dict(value)
+                    copy = dict(value) if keyed else list(value)
                 copy[key] = new
         return value if copy is None else copy
-    if kind is list or kind is tuple:
-        items = None
-        for i, item in enumerate(value):
-            of = type(item)
-            if of is str or item is None or of is bool:
-                continue
-            if of is int:
-                if not -_INT_MAX <= item <= _INT_MAX:
-                    raise _NotPlain
-                continue
-            new = _swap(item)
-            if new is not item:
-                if items is None:
-                    items = list(value)
-                items[i] = new
-        return value if items is None else items
     if kind is float:
         return orjson.Fragment(_float(value))
     if kind is str or value is None or kind is bool:
