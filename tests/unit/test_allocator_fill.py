@@ -6,7 +6,6 @@ household left waiting fits nowhere, neither in the room left nor in the place o
 of lower priority (room left + that household's size) at a shelter it could use.
 """
 
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -122,39 +121,3 @@ def test_fill_gathers_a_place_through_a_relay() -> None:
         Demand("h4", (4, 4), 18.50, -72.30, 2, frozenset()),
     ]
     assert _placed_at(shelters, demands) == {"h1": "c", "h2": "a", "h3": "b", "h4": "a"}
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances)
-def test_another_supply_reads_the_nearest_shelters_the_first_assign_found(instance: Any) -> None:
-    """place() assigns again with other prices (no fragment price, every scarce place
-    protected) from the same rooms: the shelters each household reaches are the same, and the
-    placement is what a fresh search gives."""
-    demands, supply, capacity, _ = _solve(instance)
-    priced = replace(supply, fragment_km=0.5, places=capacity.__getitem__)
-    reach: dict[str, list[tuple[float, str]]] = {}
-    first = assign(demands, priced, Rooms(capacity.__getitem__), reach)
-    assert set(reach) == {d.ident for d in demands}
-    assert first == assign(demands, replace(priced), Rooms(capacity.__getitem__))
-    again = assign(demands, supply, Rooms(capacity.__getitem__), reach)
-    assert again == assign(demands, replace(supply), Rooms(capacity.__getitem__))
-
-
-def test_a_second_assign_does_not_search_again(monkeypatch: Any) -> None:
-    grid = Grid.of([("a", 18.50, -72.30), ("b", 18.60, -72.30)])
-    supply = Supply(grid, lambda sid: frozenset(), MAX_KM)
-    demands = [Demand(f"h{n}", (0, n), 18.5, -72.3, 1, frozenset()) for n in range(3)]
-    reach: dict[str, list[tuple[float, str]]] = {}
-    assign(demands, supply, Rooms(lambda sid: 10), reach)
-    searched: list[str] = []
-    original = Supply.reach
-
-    def counted(self: Supply, d: Demand, rooms: Rooms, k: int | None = None) -> Any:
-        searched.append(d.ident)
-        return original(self, d, rooms, k)
-
-    monkeypatch.setattr(Supply, "reach", counted)
-    assign(demands, replace(supply, scarce_detour_km=1.0), Rooms(lambda sid: 10), reach)
-    assert searched == []
-    assign(demands, supply, Rooms(lambda sid: 10))
-    assert sorted(searched) == ["h0", "h1", "h2"]

@@ -5,12 +5,10 @@ acceptance as rooms fill); each answer must be what a full scan gives: the same 
 for bit (they end up in decisions), in the same order, ties by id.
 """
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.types import GeoPoint
-from services.allocator.placement import grid as grid_module
 from services.allocator.placement.grid import Grid, Walk
 from services.geo import haversine_km_coords
 from tests.strategies import geopoints
@@ -75,23 +73,3 @@ def test_a_weighted_grid_skips_points_lighter_than_the_need() -> None:
     assert [pid for _, pid in walk.nearest(5, lambda _: True, need=2)] == ["b"]
     assert walk.nearest(5, lambda _: True, need=4) == []
     assert [pid for _, pid in walk.nearest(5, lambda _: True)] == ["a", "b"]
-
-
-def test_a_grid_keeps_one_walk_per_position_and_starts_afresh_past_its_bound(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Queries from one position share a walk (a batch's steps, and later batches on the same
-    grid); a changed grid has walks of its own; past ``WALKS`` walks the grid drops them."""
-    grid = Grid.of([("a", 18.50, -72.30), ("b", 18.52, -72.30)])
-    walk = grid.walk(18.5, -72.3, 50.0)
-    assert grid.nearest(18.5, -72.3, 50.0, 1, lambda _: True) == walk.found[:1]
-    assert grid.walk(18.5, -72.3, 50.0) is walk
-    assert grid.walk(18.5, -72.3, 20.0) is not walk
-    moved = grid.changed(removed=["a"], added=[])
-    assert moved.walk(18.5, -72.3, 50.0) is not walk
-    assert [pid for _, pid in moved.nearest(18.5, -72.3, 50.0, 5, lambda _: True)] == ["b"]
-    monkeypatch.setattr(grid_module, "WALKS", 3)
-    grid.walk(18.6, -72.3, 50.0)
-    assert grid.walk(18.5, -72.3, 50.0) is walk  # 3 walks kept
-    grid.walk(18.7, -72.3, 50.0)  # a fourth: the grid starts afresh
-    assert grid.walk(18.5, -72.3, 50.0) is not walk

@@ -136,8 +136,7 @@ def place(
         state.available,
     )
     demands = {m.ident: m.demand() for m in members}
-    reach: dict[str, list[tuple[float, str]]] = {}  # the same for every supply: shared
-    placed = assign(list(demands.values()), supply, Rooms(state.available), reach)
+    placed = assign(list(demands.values()), supply, Rooms(state.available))
     if len(placed) < len(demands):
         # not everyone fits: without the fragment price (the batch's own households take the
         # fragments), or protecting every scarce place (fewer fragments left), may fit more
@@ -146,7 +145,7 @@ def place(
         if supply.protected != EVERY_SCARCE:
             others.append(replace(plain, protected=EVERY_SCARCE))
         for candidate in others:
-            other = assign(list(demands.values()), candidate, Rooms(state.available), reach)
+            other = assign(list(demands.values()), candidate, Rooms(state.available))
             if _measure(other, demands) > _measure(placed, demands):
                 supply, placed = candidate, other
     ranked = sorted((m for m in members if m.ident in placed), key=lambda m: demands[m.ident].rank)

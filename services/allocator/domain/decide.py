@@ -129,11 +129,9 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
         decisions = fetched + sealed.decisions
         events += sealed.events
         events += _forget(state, now, config)
-    # Every event makes these two: built from values of their fields' types (a str, a UTC
-    # datetime, ints, a tuple of str), so without validating them again.
     events.append(
         ClockAdvanced(
-            Clock.model_construct(
+            Clock(
                 region_pcode=state.region_pcode,
                 now=now,
                 ticks=ticks,
@@ -143,9 +141,7 @@ def decide(state: RegionState, event: SequencedEvent, config: AllocatorConfig) -
         )
     )
     ids = tuple(d.decision_id for d in decisions)
-    events.append(
-        EventProcessed(Processed.model_construct(event_id=event.event_id, at=now, decision_ids=ids))
-    )
+    events.append(EventProcessed(Processed(event_id=event.event_id, at=now, decision_ids=ids)))
     return Outcome(decisions, tuple(events))
 
 

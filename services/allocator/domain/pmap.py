@@ -15,20 +15,8 @@ BUCKETS = 512
 _EMPTY: tuple[dict[str, object], ...] = tuple({} for _ in range(BUCKETS))
 
 
-SLOTS = 1 << 16
-"""Keys whose bucket is remembered (past this many the memo starts afresh)."""
-_slots: dict[str, int] = {}
-
-
 def _slot(key: str) -> int:
-    """The key's bucket: a CRC-32 computed once per key (the maps' lookups are most of their
-    cost, and the same ids come back event after event)."""
-    slot = _slots.get(key)
-    if slot is None:
-        if len(_slots) >= SLOTS:
-            _slots.clear()
-        slot = _slots[key] = zlib.crc32(key.encode()) % BUCKETS
-    return slot
+    return zlib.crc32(key.encode()) % BUCKETS
 
 
 class PMap(Mapping[str, V]):
@@ -41,20 +29,14 @@ class PMap(Mapping[str, V]):
             filled = self.updated(items, ())
             self._buckets, self._len = filled._buckets, filled._len
 
-    # The lookups inline _slot's memo: a call costs more than the lookup.
     def __getitem__(self, key: str) -> V:
-        slot = _slots.get(key)
-        return self._buckets[_slot(key) if slot is None else slot][key]
+        return self._buckets[_slot(key)][key]
 
     def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
-        slot = _slots.get(key)
-        return self._buckets[_slot(key) if slot is None else slot].get(key, default)
+        return self._buckets[_slot(key)].get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        slot = _slots.get(key)
-        return key in self._buckets[_slot(key) if slot is None else slot]
+        return isinstance(key, str) and key in self._buckets[_slot(key)]
 
     def __iter__(self) -> Iterator[str]:
         for bucket in self._buckets:

@@ -42,23 +42,10 @@ IMPROVE_PASSES = 4
 SWAP_PARTNERS = 64
 
 
-def assign(
-    demands: Sequence[Demand],
-    supply: Supply,
-    rooms: Rooms,
-    reach: dict[str, list[tuple[float, str]]] | None = None,
-) -> Placed:
-    """Where each placeable household goes (by ident); absent households stay unplaced.
-    ``reach`` keeps each household's nearest shelters with room (:meth:`Supply.reach`) for
-    the next assign of the same households from the same rooms and grid (another supply)."""
+def assign(demands: Sequence[Demand], supply: Supply, rooms: Rooms) -> Placed:
+    """Where each placeable household goes (by ident); absent households stay unplaced."""
     order = sorted(demands, key=lambda d: d.rank)
-    reach = {} if reach is None else reach
-    options: dict[str, list[Option]] = {}
-    for d in order:
-        near = reach.get(d.ident)
-        if near is None:
-            near = reach[d.ident] = supply.reach(d, rooms)
-        options[d.ident] = supply.priced(d, near)
+    options = {d.ident: supply.options(d, rooms) for d in order}
     if supply.fragment_km:
         _contest(order, supply, options, rooms)
     first_rooms = rooms.fork()

@@ -20,25 +20,49 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from services.allocator.placement.cells import (
-    CELL_DEG,
-    COLS,
-    KM_PER_SLACK,
-    MAX_RINGS,
-    POLAR_DEG,
-    ROWS,
-    SCAN_RATIO,
-    TWO_R,
-    Cell,
-    cell_of,
-    gap,
-    outside_bound_km,
-)
+from services.geo import EARTH_RADIUS_KM
 
-WALKS = 4096
-"""Searches a grid keeps (one per position and distance limit)."""
-WALK_POINTS = 500_000
-"""Points its searches may hold in all (about 50 MB): past either, the grid starts afresh."""
+CELL_DEG = 0.01
+ROWS = round(180 / CELL_DEG)
+COLS = round(360 / CELL_DEG)
+MAX_RINGS = 150
+"""Beyond this many rings a query scans all points (very large distances)."""
+KM_PER_DEG = math.radians(1.0) * EARTH_RADIUS_KM
+SLACK = 1.02
+"""Margin of the flat-earth estimate used to skip far points (it errs < 1 % within 100 km)."""
+KM_PER_SLACK = KM_PER_DEG / SLACK
+TWO_R = 2 * EARTH_RADIUS_KM
+POLAR_DEG = 84.0
+"""Where cells get too narrow for rings: a query reaching this latitude scans all points."""
+SCAN_RATIO = 4
+"""A query scans the remaining points once a ring has more than ``points / SCAN_RATIO`` cells."""
+
+Cell = tuple[int, int]
+
+
+def cell_of(lat: float, lon: float) -> Cell:
+    row = min(int((lat + 90.0) / CELL_DEG), ROWS - 1)
+    col = int((lon + 180.0) / CELL_DEG) % COLS
+    return row, col
+
+
+def _gap(offset: int, inside: float) -> float:
+    """Degrees from a position ``inside`` degrees into its cell to the near edge of the cell
+    ``offset`` cells away (0 for its own cell)."""
+    if offset > 0:
+        return offset * CELL_DEG - inside
+    if offset < 0:
+        return inside + (-offset - 1) * CELL_DEG
+    return 0.0
+
+
+def _outside_bound_km(lat: float, r: int) -> float:
+    """A lower bound of the distance from a point to anything outside its block of ``r`` rings."""
+    span = math.radians(r * CELL_DEG)
+    along_meridian = EARTH_RADIUS_KM * span
+    widest = math.radians(min(90.0, abs(lat) + (r + 1) * CELL_DEG))
+    across = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.cos(widest) * math.sin(span / 2)))
+    return min(along_meridian, across)
 
 
 @dataclass(frozen=True)
@@ -64,26 +88,6 @@ class Grid:
         if self.weights is None:
             return None
         return max(self.cell_max.values(), default=0)
-
-    @cached_property
-    def _walks(self) -> dict[tuple[float, float, float], "Walk"]:
-        return {}
-
-    def walk(self, lat: float, lon: float, max_km: float) -> "Walk":
-        """The search from a position, shared by every query from it on this grid (an
-        immutable grid's points never change, so neither do their distances): a batch's
-        steps, and the batches that meet the same grid again, re-read the points found."""
-        walks = self._walks
-        key = (lat, lon, max_km)
-        walk = walks.get(key)
-        if walk is None:
-            if len(walks) >= WALKS or (
-                len(walks) % 64 == 63
-                and sum(len(w.exact) + len(w.found) for w in walks.values()) > WALK_POINTS
-            ):
-                walks.clear()
-            walk = walks[key] = Walk(self, lat, lon, max_km)
-        return walk
 
     def changed(self, removed: Iterable[str], added: Iterable[tuple[str, float, float]]) -> "Grid":
         if self.weights is not None:
@@ -148,9 +152,9 @@ class Grid:
         need: int = 0,
     ) -> list[tuple[float, str]]:
         """Up to ``k`` accepted points within ``max_km``, nearest first (ties by id); in a
-        weighted grid, only points weighing at least ``need``. Queries from one position
-        share a :class:`Walk` (:meth:`walk`)."""
-        return self.walk(lat, lon, max_km).nearest(k, accept, need)
+        weighted grid, only points weighing at least ``need``. Many queries from one position
+        share a :class:`Walk` instead."""
+        return Walk(self, lat, lon, max_km).nearest(k, accept, need)
 
 
 class Walk:
@@ -234,7 +238,7 @@ class Walk:
         else:
             self._ring(row, col, r)
             self.rings = r + 1
-            self.bound = outside_bound_km(lat, r)
+            self.bound = _outside_bound_km(lat, r)
 
     def _ring(self, row: int, col: int, r: int) -> None:
         """The cells of ring ``r`` wait, keyed like :meth:`_wait`'s, but from their row and
@@ -244,13 +248,13 @@ class Walk:
         inside_lon = min(CELL_DEG, max(0.0, (lon - (col * CELL_DEG - 180.0)) % 360.0))
         squeeze = math.cos(math.radians(lat))
         span = range(-r, r + 1)
-        across = [gap(d, inside_lon) * squeeze for d in span]  # by column offset + r
+        across = [_gap(d, inside_lon) * squeeze for d in span]  # by column offset + r
         sides = (0, 2 * r) if r else (0,)
         for di in span:
             i = row + di
             if i < 0 or i >= ROWS:
                 continue
-            up = gap(di, inside_lat)
+            up = _gap(di, inside_lat)
             up *= up
             for k in range(2 * r + 1) if di in (-r, r) else sides:
                 cell = (i, (col + k - r) % COLS)

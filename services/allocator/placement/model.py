@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from schemas.types import Service
-from services.allocator.placement.grid import Grid
+from services.allocator.placement.grid import Grid, Walk
 from services.geo import haversine_km_coords
 
 SCARCE: frozenset[Service] = frozenset(
@@ -47,9 +47,6 @@ class Option(NamedTuple):
     shelter_id: str
 
 
-_tuple_new = tuple.__new__
-
-
 class Rooms:
     """Places left per shelter during a batch: a base (available at the tick) minus uses."""
 
@@ -61,11 +58,10 @@ class Rooms:
         self._left: dict[str, int] = {}
 
     def left(self, shelter_id: str) -> int:
-        try:
-            return self._left[shelter_id]
-        except KeyError:
+        left = self._left.get(shelter_id)
+        if left is None:
             left = self._left[shelter_id] = self._base_of(shelter_id)
-            return left
+        return left
 
     def _base_of(self, shelter_id: str) -> int:
         base = self._known.get(shelter_id)
@@ -105,6 +101,12 @@ class Supply:
     """Places each shelter has at the tick (the batch's ``Rooms`` base)."""
 
     @cached_property
+    def walks(self) -> dict[tuple[float, float], Walk]:
+        """The batch's nearest-neighbour searches, one per position (the grid does not change
+        during a batch)."""
+        return {}
+
+    @cached_property
     def scarce(self) -> dict[str, frozenset[Service]]:
         """The protected scarce services of each shelter looked at."""
         return {}
@@ -122,9 +124,11 @@ class Supply:
     def nearest(
         self, lat: float, lon: float, k: int, accept: Callable[[str], bool], need: int = 0
     ) -> list[tuple[float, str]]:
-        """:meth:`Grid.nearest` within ``max_km`` (the grid shares the search from each
-        position with every step of the batch and its other supplies)."""
-        return self.grid.nearest(lat, lon, self.max_km, k, accept, need)
+        """:meth:`Grid.nearest` within ``max_km``, sharing the search from each position."""
+        walk = self.walks.get((lat, lon))
+        if walk is None:
+            walk = self.walks[(lat, lon)] = Walk(self.grid, lat, lon, self.max_km)
+        return walk.nearest(k, accept, need)
 
     def option(self, d: Demand, shelter_id: str, distance_km: float) -> Option:
         scarce = self.scarce.get(shelter_id)
@@ -137,8 +141,7 @@ class Supply:
         detour = self.scarce_detour_km * unneeded
         if self.fragment_km and shelter_id not in self.contested:
             detour += self.sliver(d, shelter_id)
-        # tuple.__new__ directly: a named tuple's own __new__ is a Python frame more
-        return _tuple_new(Option, (d.size * (distance_km + detour), distance_km, shelter_id))
+        return Option(d.size * (distance_km + detour), distance_km, shelter_id)
 
     def sliver(self, d: Demand, shelter_id: str) -> float:
         """The fragment price per person of ``d`` at the shelter, contested or not:
@@ -151,24 +154,15 @@ class Supply:
         return self.fragment_km if 0 < places - d.size < d.size else 0.0
 
     def options(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[Option]:
-        return self.priced(d, self.reach(d, rooms, k))
-
-    def priced(self, d: Demand, near: list[tuple[float, str]]) -> list[Option]:
-        """The household's options at the shelters of :meth:`reach`, cheapest first."""
-        return sorted((self.option(d, sid, km) for km, sid in near), key=by_cost)
-
-    def reach(self, d: Demand, rooms: Rooms, k: int | None = None) -> list[tuple[float, str]]:
-        """The ``k`` nearest shelters with the household's services and room for it."""
         requires, size, services = d.requires, d.size, self.services
-        known = rooms._left  # rooms.left without the call, when known
 
         def fits(shelter_id: str) -> bool:
-            left = known.get(shelter_id)
-            return (rooms.left(shelter_id) if left is None else left) >= size and (
+            return rooms.left(shelter_id) >= size and (
                 not requires or requires <= services(shelter_id)
             )
 
-        return self.nearest(d.lat, d.lon, k or CANDIDATES, fits, d.size)
+        near = self.nearest(d.lat, d.lon, k or CANDIDATES, fits, d.size)
+        return sorted((self.option(d, sid, km) for km, sid in near), key=by_cost)
 
     def distance(self, d: Demand, shelter_id: str) -> float:
         lat, lon = self.grid.points[shelter_id]
