@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,16 +136,23 @@ async def relayed(stream: faust.StreamT) -> AsyncIterator[asyncio.Queue[EventT |
         task.cancel()
 
 
-@contextmanager
-def in_partition(event: EventT) -> Iterator[None]:
+class in_partition:  # lower case: used as a function, `with in_partition(event):`
     """Table writes in this block go to `event`'s changelog partition. faust picks the
     partition from the event being processed (a context variable its stream sets); an agent
-    writing a batch's keys after the stream moved on sets it for each partition itself."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
+    writing a batch's keys after the stream moved on sets it for each partition itself. A class,
+    not a generator: intake enters it once per admission (docs/architecture.md "Intake's
+    rate")."""
+
+    __slots__ = ("event", "token")
+
+    def __init__(self, event: EventT) -> None:
+        self.event = event
+
+    def __enter__(self) -> None:
+        self.token = _current_event.set(weakref.ref(self.event))
+
+    def __exit__(self, *exc: object) -> None:
+        _current_event.reset(self.token)
 
 
 def raw_topic(app: faust.App, settings: Settings, *names: str, **options: Any) -> faust.TopicT:

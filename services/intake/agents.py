@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import faust
-from faust.streams import _current_event
 from faust.types import EventT
 
 from schemas.codec import encode_structured, to_event
@@ -141,13 +139,9 @@ def take(batch: Batch, event: EventT) -> None:
 
 
 def seen_in(event: EventT, key: bytes) -> bytes | None:
-    """``seen_log.get(key)`` in ``event``'s table partition: `in_partition` without a context
-    manager's generator, once per admission (docs/architecture.md "Intake's rate")."""
-    token = _current_event.set(weakref.ref(event))
-    try:
+    """``seen_log.get(key)`` in ``event``'s table partition."""
+    with in_partition(event):
         return seen_log.get(key)
-    finally:
-        _current_event.reset(token)
 
 
 async def finish(batch: Batch, out: Outbox) -> None:
