@@ -2,14 +2,15 @@
 
 The processors run as child processes whose logs go to files in the state folder (named once at
 start); the terminal shows one line per allocation decision and per escalation, and a live table
-of the situation per region. Ctrl-C stops the processors; Kafka and PostgreSQL keep running
-until `corridor down`.
+of the situation per region. A processor that exits on its own is started again
+(services/supervisor.py). Ctrl-C stops the processors; Kafka and PostgreSQL keep running until
+`corridor down`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -33,6 +34,7 @@ from services.kafka_access import connect
 from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
+from services.supervisor import Restarts, Supervised
 
 PROCESSORS = ("intake", "allocator", "escalator", "ledger", "gateway")
 
@@ -120,55 +122,55 @@ def _log_folder(settings: Settings) -> Path:
     return logs
 
 
-async def _opscentre(
-    settings: Settings, env: dict[str, str], logs: Path
-) -> asyncio.subprocess.Process:
-    """The API and dashboard; without a configured operator token, a development one is made
-    in the state folder and printed in the dashboard's URL (the fragment stays in the browser)."""
+def _opscentre_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """The API and dashboard's environment; without a configured operator token, a development
+    one is made in the state folder and printed in the dashboard's URL (the fragment stays in
+    the browser)."""
     url = f"http://127.0.0.1:{settings.opscentre_port}/"
     if settings.opscentre_operator_token is None:
         token = dev_operator_token(settings.state_dir)
         env = {**env, "CORRIDOR_OPSCENTRE_OPERATOR_TOKEN": token}
         url += f"#token={token}"
     print(f"dashboard: {url}", flush=True)
-    return await _start("opscentre", env, logs)
+    return env
 
 
 async def run(settings: Settings, *, demo: bool) -> int:
+    """Runs until Ctrl-C (exit 0), or until a processor exits too often to be started again
+    (its exit code): a worker that exits on its own is started again (services/supervisor.py)."""
     console = Console(highlight=False)
     logs = _log_folder(settings)
     console.print(f"logs: {logs}/<processor>.log", markup=False)
     env = {**os.environ, "CORRIDOR_LOG_LEVEL": os.environ.get("CORRIDOR_LOG_LEVEL", "INFO")}
-    workers = [await _start(name, env, logs) for name in PROCESSORS]
     print(f"gateway: http://127.0.0.1:{settings.gateway_port}/v1/events", flush=True)
-    workers.append(await _opscentre(settings, env, logs))
+    envs = {**dict.fromkeys(PROCESSORS, env), "opscentre": _opscentre_env(settings, env)}
+    processors = [
+        Supervised(name, functools.partial(_start, name, each, logs), logs, Restarts())
+        for name, each in envs.items()
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    keepers = [asyncio.create_task(p.keep(stop, console)) for p in processors]
     tasks = [asyncio.create_task(_watch(settings, console))]
     if demo:
         tasks.append(asyncio.create_task(_demo(settings, console, delay=8.0)))
-    exits = {
-        asyncio.create_task(w.wait()): name
-        for w, name in zip(workers, [*PROCESSORS, "opscentre"], strict=True)
-    }
-    await asyncio.wait([asyncio.create_task(stop.wait()), *exits], return_when="FIRST_COMPLETED")
+    await asyncio.wait([asyncio.create_task(stop.wait()), *keepers], return_when="FIRST_COMPLETED")
+    stopped_by_hand = stop.is_set()
+    stop.set()  # no more restarts
     for task in tasks:
         task.cancel()
-    for done, name in exits.items():
-        if done.done() and not stop.is_set():
-            console.print(f"{name} stopped (exit {done.result()}): see {logs}/{name}.log",
-                          markup=False)  # fmt: skip
-    for worker in workers:
-        if worker.returncode is None:
-            worker.terminate()
-    names = list(exits.values())
-    codes = [await _stopped(w, name, console) for w, name in zip(workers, names, strict=True)]
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    return 0 if stop.is_set() else max(codes)
+    for p in processors:
+        if p.process is not None and p.process.returncode is None:
+            p.process.terminate()
+    for p in processors:
+        if p.process is not None:
+            await _stopped(p.process, p.name, console)
+    await asyncio.gather(*keepers, *tasks, return_exceptions=True)
+    if stopped_by_hand:
+        return 0
+    return next((p.gave_up or 1 for p in processors if p.gave_up is not None), 1)
 
 
 STOP_GRACE_S = 60.0  # a worker finishes its batch and commits in about a second
