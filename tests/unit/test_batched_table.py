@@ -131,14 +131,12 @@ async def test_a_write_reaches_the_store_once_the_broker_has_it(
     assert table.held == {}
 
 
+WRITE = st.tuples(st.sampled_from(KEYS), st.one_of(st.none(), st.binary(min_size=1, max_size=2)))
+
+
 @settings(max_examples=30, deadline=None)
 @given(
-    batches=st.lists(
-        st.lists(st.tuples(st.sampled_from(KEYS),
-                           st.one_of(st.none(), st.binary(min_size=1, max_size=2))),  # fmt: skip
-                 min_size=1, max_size=5),  # fmt: skip
-        min_size=1, max_size=6,
-    ),
+    batches=st.lists(st.lists(WRITE, min_size=1, max_size=5), min_size=1, max_size=6),
     delivered=st.integers(min_value=0, max_value=6),
 )
 def test_a_killed_worker_recovers_exactly_what_the_broker_has(
