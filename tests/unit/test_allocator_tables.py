@@ -34,8 +34,11 @@ class Recording(dict):
         return super().pop(key, default)
 
 
-def replayed(log: list[tuple[bytes, bytes | None]]) -> dict[bytes, bytes]:
-    table: dict[bytes, bytes] = {}
+def replayed(
+    log: list[tuple[bytes, bytes | None]], into: dict[bytes, bytes] | None = None
+) -> dict[bytes, bytes]:
+    """A table rebuilt from a changelog (over ``into``: what a store kept)."""
+    table = dict(into or {})
     for key, value in log:
         if value is None:
             table.pop(key, None)

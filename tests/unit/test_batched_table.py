@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from services import tables
 from services.streams import in_partition
 from services.tables import BatchedTable
+from tests.unit.test_allocator_tables import replayed
 
 Record = tuple[bytes, bytes | None]
 
@@ -73,16 +74,6 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
     fake = Broker()
     monkeypatch.setattr(tables, "send_records", fake.send_records)
     return fake
-
-
-def replayed(records: list[Record], into: dict[bytes, bytes] | None = None) -> dict[bytes, bytes]:
-    table = dict(into or {})
-    for key, value in records:
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    return table
 
 
 KEYS = (b"a", b"b", b"c", b"~mark")
