@@ -49,13 +49,17 @@ def messages() -> tuple[list[Outgoing], set[str], set[str]]:
 
 @pytest.mark.soak  # `make soak` repeats it with the allocator's
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
 async def test_intake_killed_mid_stream_admits_or_refuses_every_message(
-    kafka_bootstrap, namespace, tmp_path
+    kafka_bootstrap, namespace, tmp_path, store
 ) -> None:
+    """Also on RocksDB (`corridor run`'s store): the restarted worker reopens the dead one's
+    `seen` table, which must not hold what the changelog does not (services/tables.py)."""
     await prepare(kafka_bootstrap, namespace)
     settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_namespace=namespace)
     outgoing, good, forged = messages()
-    env = worker_env(kafka_bootstrap, namespace, tmp_path / "state", CORRIDOR_TICK_INTERVAL="0.5")
+    env = worker_env(kafka_bootstrap, namespace, tmp_path / "state", CORRIDOR_TICK_INTERVAL="0.5",
+                     CORRIDOR_FAUST_STORE=store)  # fmt: skip
     region_topic = topic_name("region.events.v1", namespace)
     rejected_topic = topic_name("ingress.rejected.v1", namespace)
 
