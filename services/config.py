@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     tick_interval: float = Field(
         default=1.0, gt=0, le=3600, description="Seconds between RegionTicks in every region log."
     )
+    escalator_snapshot_every: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds between snapshots of an escalator worker's folds (in the state"
+        " folder; a restarted worker folds the region log from there, not from offset 0). 0:"
+        " after every commit.",
+    )
     session_timeout: float = Field(
         default=10.0,
         ge=6,

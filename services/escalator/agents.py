@@ -9,6 +9,9 @@ revisions (same ids, same bytes), which every consumer deduplicates.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
+from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -61,6 +64,9 @@ class Worker(ConsumerRebalanceListener):
         self.folds: Folds = app.folds()
         self.position: dict[int, int] = {}
         self.quiet_until: dict[int, int] = {}
+        self.committed: dict[int, int] = {}
+        self.snapshots = app.snapshots()
+        self.saved: dict[int, float] = {}  # when each partition's snapshot was written
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         app.log.info("partitions revoked", partitions=sorted(tp.partition for tp in revoked))
@@ -73,16 +79,47 @@ class Worker(ConsumerRebalanceListener):
         for partition in gone:
             del self.position[partition]
         for tp in sorted(assigned, key=lambda t: t.partition):
-            committed = await self.consumer.committed(tp) or 0
+            committed = self.committed[tp.partition] = await self.consumer.committed(tp) or 0
+            self.saved.setdefault(tp.partition, time.monotonic())  # the first one `every` from now
             if self.position.get(tp.partition) == committed:
                 continue
-            self.folds.forget({tp.partition})
-            self.position[tp.partition] = 0
+            start = self.restore(tp.partition, committed)
+            self.position[tp.partition] = start
             self.quiet_until[tp.partition] = committed
-            self.consumer.seek(tp, 0)
-            if committed:
-                app.log.info("rebuilding", partition=tp.partition, until=committed)
+            self.consumer.seek(tp, start)
+            if committed > start:
+                app.log.info("rebuilding", partition=tp.partition, start=start, until=committed)
         app.log.info("partitions assigned", partitions=sorted(mine))
+
+    def restore(self, partition: int, committed: int) -> int:
+        """The partition's folds from its snapshot (snapshot.py), or none: where to fold from."""
+        self.folds.forget({partition})
+        if not committed:
+            return 0
+        found = self.snapshots.load(partition, committed)
+        if found is None:
+            if self.snapshots.reason != "none":
+                app.log.warning("snapshot not used", partition=partition,
+                                why=self.snapshots.reason)  # fmt: skip
+            return 0
+        offset, regions = found
+        self.folds.restore(partition, regions)
+        app.log.info("snapshot restored", partition=partition, offset=offset)
+        return int(offset)
+
+    def save(self, every: float, partitions: Iterable[int]) -> None:
+        """Snapshot the partitions folded up to their committed offset (no further: a snapshot
+        past the commit would not be used) whose last snapshot is ``every`` seconds old."""
+        now = time.monotonic()
+        for partition in partitions:
+            position = self.position.get(partition)
+            if position is None or position > self.committed.get(partition, 0):
+                continue
+            if now - self.saved.get(partition, -math.inf) < every:
+                continue
+            size = self.snapshots.save(partition, position, self.folds.export(partition))
+            self.saved[partition] = now
+            app.log.debug("snapshot written", partition=partition, offset=position, bytes=size)
 
     def fold(
         self, value: bytes | None, headers: Any, partition: int, offset: int
@@ -121,6 +158,9 @@ class Worker(ConsumerRebalanceListener):
             await asyncio.gather(*sends)
         if offsets:
             await self.consumer.commit(offsets)
+            for tp, offset in offsets.items():
+                self.committed[tp.partition] = offset
+            self.save(app.settings.escalator_snapshot_every, (tp.partition for tp in offsets))
 
 
 async def run(stop: asyncio.Event) -> None:
@@ -146,6 +186,7 @@ async def run(stop: asyncio.Event) -> None:
     try:
         while not stop.is_set():
             await worker.step()
+        worker.save(0, list(worker.position))  # a clean stop: the next start folds nothing
     finally:
         await consumer.stop()
         await producer.stop()

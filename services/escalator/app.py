@@ -9,6 +9,7 @@ from services.allocator.domain import AllocatorConfig
 from services.config import Settings, processor_id
 from services.escalator.domain.config import EscalatorConfig
 from services.escalator.domain.routing import RegistryRouting
+from services.escalator.snapshot import Snapshots, fingerprint
 from services.escalator.store import Folds
 from services.logging import configure
 from services.registry.partners import PartnerRegistry, load_secrets
@@ -34,3 +35,10 @@ def inbox(partner_id: str) -> str:
 
 def folds() -> Folds:
     return Folds(config, allocator_config, routing)
+
+
+def snapshots() -> Snapshots:
+    """This worker's snapshots (snapshot.py): per group, so two namespaces never share one."""
+    folder = settings.state_dir / "escalator" / group_id
+    return Snapshots(folder, region_events, fingerprint(
+        config, allocator_config, files=(settings.partners_file,)))  # fmt: skip

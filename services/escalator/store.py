@@ -55,6 +55,16 @@ class Folds:
         for region in [r for r, p in self._partition.items() if p in partitions]:
             del self._regions[region], self._partition[region]
 
+    def export(self, partition: int) -> dict[str, RegionFold]:
+        """The regions of a partition, for a snapshot (snapshot.py)."""
+        return {r: kept for r, kept in self._regions.items() if self._partition[r] == partition}
+
+    def restore(self, partition: int, regions: dict[str, RegionFold]) -> None:
+        """Take a partition's regions from a snapshot."""
+        self.forget({partition})
+        for region, kept in regions.items():
+            self._regions[region], self._partition[region] = kept, partition
+
     def get(self, region: str) -> RegionEscalations | None:
         found = self._regions.get(region)
         return None if found is None else found.escalations

@@ -121,10 +121,15 @@ async def test_escalations_and_inboxes_equal_the_replay_and_follow_the_rules(
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("snapshots", ["every 60 s", "after every commit"])
 async def test_sigkill_mid_stream_loses_no_deadline_and_changes_nothing(
-    kafka_bootstrap, stage, tmp_path
+    kafka_bootstrap, stage, tmp_path, snapshots
 ) -> None:
+    """Every 60 s (the default): no snapshot yet, the restarted worker folds from offset 0.
+    After every commit: it folds on from the dead worker's last snapshot (snapshot.py)."""
     env, namespace, inboxes = stage
+    every = "0" if snapshots == "after every commit" else "60"
+    env = {**env, "CORRIDOR_ESCALATOR_SNAPSHOT_EVERY": every}
     events = scenario.events()
     want = expected(events)
     half = len(events) // 2
@@ -147,3 +152,5 @@ async def test_sigkill_mid_stream_loses_no_deadline_and_changes_nothing(
     lost = sorted((k for k in set(want) - set(got) if k[0] is None), key=str)
     assert not lost, f"escalations lost: {lost}"
     assert got == want
+    restored = "snapshot restored" in (tmp_path / "escalator-2.log").read_text()
+    assert restored == (every == "0")
