@@ -47,6 +47,10 @@ REGION = "region"
 CONFIRM_ABOVE = "confirmabove"
 
 
+TICK_ID = "tick:"
+"""How every tick's event id starts (``tick:<region>:<sequence>``)."""
+
+
 class SequencedEvent(Contract):
     """A region event: the payload, where it came from, and when intake sequenced it."""
 
@@ -68,7 +72,7 @@ class SequencedEvent(Contract):
     def tick(cls, region_pcode: str, tick_at: datetime, sequence: int) -> "SequencedEvent":
         """The ``sequence``-th tick of a region; its id is derived, so replays repeat it."""
         return cls(
-            event_id=f"tick:{region_pcode}:{sequence}",
+            event_id=f"{TICK_ID}{region_pcode}:{sequence}",
             source=INTAKE_SOURCE,
             region_pcode=region_pcode,
             sequenced_at=tick_at,

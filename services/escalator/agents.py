@@ -67,6 +67,7 @@ class Worker(ConsumerRebalanceListener):
         self.committed: dict[int, int] = {}
         self.snapshots = app.snapshots()
         self.saved: dict[int, float] = {}  # when each partition's snapshot was written
+        self.rebuilding: dict[int, float] = {}  # since when
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         app.log.info("partitions revoked", partitions=sorted(tp.partition for tp in revoked))
@@ -89,6 +90,7 @@ class Worker(ConsumerRebalanceListener):
             self.consumer.seek(tp, start)
             if committed > start:
                 app.log.info("rebuilding", partition=tp.partition, start=start, until=committed)
+                self.rebuilding[tp.partition] = time.monotonic()
         app.log.info("partitions assigned", partitions=sorted(mine))
 
     def restore(self, partition: int, committed: int) -> int:
@@ -106,6 +108,12 @@ class Worker(ConsumerRebalanceListener):
         self.folds.restore(partition, regions)
         app.log.info("snapshot restored", partition=partition, offset=offset)
         return int(offset)
+
+    def rebuilt(self, partition: int) -> None:
+        began = self.rebuilding.pop(partition, None)
+        if began is not None:
+            app.log.info("rebuilt", partition=partition, until=self.quiet_until[partition],
+                         seconds=round(time.monotonic() - began, 3))  # fmt: skip
 
     def save(self, every: float, partitions: Iterable[int]) -> None:
         """Snapshot the partitions folded up to their committed offset (no further: a snapshot
@@ -150,6 +158,8 @@ class Worker(ConsumerRebalanceListener):
                 events = self.fold(record.value, record.headers, tp.partition, record.offset)
                 self.position[tp.partition] = record.offset + 1
                 if record.offset < self.quiet_until.get(tp.partition, 0):
+                    if record.offset + 1 == self.quiet_until[tp.partition]:
+                        self.rebuilt(tp.partition)
                     continue  # rebuilding: sent before the restart
                 for topic, key, value in outgoing(events):
                     sends.append(await self.producer.send(topic, value=value, key=key))

@@ -17,6 +17,8 @@ from schemas.outputs import AllocationDecision, Placement
 from schemas.sequenced import SequencedEvent
 from schemas.types import FeedbackKind, GeoPoint, Need, Service, UnplacedReason, VehicleKind
 from services.allocator.domain import AllocatorConfig, RegionState, decide, step
+from services.allocator.domain.decide import FORGET_AT_MOST, FORGET_EVERY
+from services.allocator.domain.events import ProcessedForgotten
 from services.audit.replay import EPOCH, alert, replay, sequenced, tick
 
 R = "HT01"
@@ -417,6 +419,31 @@ def test_processed_ids_are_forgotten_after_the_horizon() -> None:
     state, _ = replay([shelter("s1", 1), tick(R, at(10), 1)], config)
     assert "rep-s1-0" not in state.processed
     assert f"tick:{R}:1" in state.processed
+
+
+def test_ticks_are_forgotten_after_an_hour_partner_events_after_the_week() -> None:
+    """A tick every second for two hours: the table keeps an hour of tick ids (and a sweep's
+    worth), not a week of them; a partner's event of the first minute is still known."""
+    events = [shelter("s1", 1)] + [tick(R, at(s / 60), s) for s in range(1, 2 * 3600)]
+    state, _ = replay(events)
+    ticks = [p for p in state.processed.values() if p.event_id.startswith("tick:")]
+    assert 3600 <= len(ticks) <= 3600 + FORGET_EVERY
+    assert "rep-s1-0" in state.processed
+
+
+def test_a_sweep_forgets_at_most_its_limit_oldest_first() -> None:
+    """A table that held a week of ticks (before the tick horizon) is emptied over many sweeps:
+    one event's change must stay far below a message's size limit."""
+    events = [tick(R, at(s / 60), s) for s in range(1, 3 * FORGET_AT_MOST + 1)]
+    long = AllocatorConfig(tick_horizon=timedelta(days=7))
+    state, _ = replay(events, long)
+    assert len(state.processed) == 3 * FORGET_AT_MOST
+    assert state.clock is not None and state.clock.ticks % FORGET_EVERY == 0  # the next sweeps
+    sweep = tick(R, at(60 * 24), 3 * FORGET_AT_MOST + 1)  # a day later
+    outcome = decide(state, sweep, AllocatorConfig())
+    forgotten = [e for e in outcome.events if isinstance(e, ProcessedForgotten)]
+    assert len(forgotten) == 1 and len(forgotten[0].processed) == FORGET_AT_MOST
+    assert forgotten[0].processed[0].event_id == f"tick:{R}:1"
 
 
 def test_a_later_report_supersedes_by_log_order_not_by_its_reported_at() -> None:

@@ -22,3 +22,7 @@ class AllocatorConfig:
     expected remaining need (domain/protection.py); False: always, as before issue 10."""
     processed_horizon: timedelta = timedelta(days=7)
     """How long processed event ids are kept to recognise redelivered events (log time)."""
+    tick_horizon: timedelta = timedelta(hours=1)
+    """The same for ticks, which come every second of every region (a week of them was
+    604,800 ids per region, in the table and in memory): a tick is appended again only by a
+    second clock emitting the same slot, seconds apart, never an hour later."""

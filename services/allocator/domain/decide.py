@@ -18,7 +18,7 @@ from schemas.ingress import (
 )
 from schemas.outputs import AllocationDecision
 from schemas.region import RegionTick
-from schemas.sequenced import SequencedEvent
+from schemas.sequenced import TICK_ID, SequencedEvent
 from schemas.types import FeedbackKind
 from services.allocator.domain.batch import seal
 from services.allocator.domain.config import AllocatorConfig
@@ -54,6 +54,9 @@ from services.allocator.domain.state import RegionState
 
 FORGET_EVERY = 64
 """Ticks between two sweeps of old processed event ids."""
+FORGET_AT_MOST = 4096
+"""Ids one sweep forgets at most, oldest first: one event's change stays far below a message's
+size limit (a first sweep after the tick horizon was shortened had a week of ticks to drop)."""
 
 __all__ = ["AllocatorConfig", "Outcome", "RegionState", "decide", "step"]
 
@@ -258,6 +261,10 @@ def _forget(state: RegionState, now: datetime, config: AllocatorConfig) -> list[
     ticks = 0 if state.clock is None else state.clock.ticks
     if ticks % FORGET_EVERY:
         return []
-    horizon = now - config.processed_horizon
-    old = tuple(p for p in state.processed.values() if p.at < horizon)
-    return [ProcessedForgotten(old)] if old else []
+    horizon, ticks_before = now - config.processed_horizon, now - config.tick_horizon
+    old = sorted(
+        (p for p in state.processed.values()
+         if p.at < horizon or (p.at < ticks_before and p.event_id.startswith(TICK_ID))),
+        key=lambda p: (p.at, p.event_id),
+    )  # fmt: skip
+    return [ProcessedForgotten(tuple(old[:FORGET_AT_MOST]))] if old else []
