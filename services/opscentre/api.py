@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from schemas.types import EscalationLevel, EscalationStatus, RejectReason, Sector
 from services.opscentre import queries as q
@@ -12,12 +12,15 @@ from services.opscentre.auth import OutOfScope, region_scope, sector_scope
 from services.opscentre.cursor import CURSOR_PATTERN, Cursor, encode_cursor
 from services.opscentre.deps import Caller, Pool, cursor_of, forbidden
 from services.opscentre.models import (
+    Acknowledgement,
     Alert,
     AlertPage,
     DecisionPage,
     DecisionSummary,
     Escalation,
+    EscalationDetail,
     EscalationPage,
+    EscalationRevision,
     Problem,
     Rejection,
     RejectionPage,
@@ -143,6 +146,27 @@ async def escalations(
         pool, q.escalations(flt, cursor_of(cursor), limit), limit, "updated_at", "escalation_id"
     )
     return EscalationPage(items=[Escalation(**r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/escalations/{escalation_id}",
+    summary="One escalation: its latest revision, the revisions before it, its acknowledgements",
+    responses={404: {"model": Problem, "description": "No such escalation in the token's scope."}},
+)
+async def escalation(
+    caller: Caller, pool: Pool,
+    escalation_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")],
+) -> EscalationDetail:  # fmt: skip
+    """Out of the caller's regions or sectors is the same answer as unknown: 404."""
+    row = await pool.fetchrow(*_sql(q.escalation(escalation_id)))
+    if row is None or not caller.sees(row["region_pcode"], row["sector"]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no escalation {escalation_id}")
+    revisions = await pool.fetch(*_sql(q.escalation_revisions(escalation_id)))
+    acks = await pool.fetch(*_sql(q.escalation_acks(escalation_id, caller.partner_id)))
+    return EscalationDetail(
+        **dict(row), revisions=[EscalationRevision(**dict(r)) for r in revisions],
+        acknowledgements=[Acknowledgement(**dict(k)) for k in acks],
+    )  # fmt: skip
 
 
 @router.get("/rejections", summary="Messages intake refused (a partner sees its own), newest first")

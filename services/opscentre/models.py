@@ -143,6 +143,30 @@ class Escalation(Response):
     ack_deadline: datetime | None
 
 
+class EscalationRevision(Response):
+    revision: int | None
+    level: str
+    status: str
+    persons_affected: int
+    households_affected: int
+    updated_at: datetime
+    ack_deadline: datetime | None
+
+
+class Acknowledgement(Response):
+    partner_id: str | None
+    status: str
+    acknowledged_at: datetime
+
+
+class EscalationDetail(Escalation):
+    """The latest revision, the revisions that led to it (the last 500, oldest first) and the
+    acknowledgements (a partner sees its own)."""
+
+    revisions: list[EscalationRevision]
+    acknowledgements: list[Acknowledgement]
+
+
 class EscalationPage(Response):
     items: list[Escalation]
     next_cursor: str | None

@@ -127,6 +127,35 @@ def escalations(flt: EscalationFilter, cursor: Cursor | None, limit: int) -> Que
     return page(ESCALATIONS, "e.updated_at", "e.escalation_id", where, cursor, limit)
 
 
+def escalation(escalation_id: str) -> Query:
+    return Query(f"{ESCALATIONS} WHERE e.escalation_id = $1", (escalation_id,))
+
+
+def escalation_revisions(escalation_id: str) -> Query:
+    """The last MAX_LIMIT revisions, oldest first."""
+    return Query(
+        """SELECT * FROM (SELECT r.revision, r.level, r.status, r.persons_affected,
+               r.households_affected, r.updated_at, r.ack_deadline FROM escalation_revisions r
+               WHERE r.escalation_id = $1
+               ORDER BY r.updated_at DESC, r.revision DESC NULLS LAST LIMIT $2) last
+           ORDER BY updated_at, revision NULLS FIRST""",
+        (escalation_id, MAX_LIMIT),
+    )
+
+
+def escalation_acks(escalation_id: str, partner_id: str | None) -> Query:
+    """Its acknowledgements in log order (a partner's own only, when ``partner_id``)."""
+    where = Where()
+    where.add("k.escalation_id = {}", escalation_id)
+    where.add_if("k.partner_id = {}", partner_id)
+    where.args.append(MAX_LIMIT)
+    return Query(
+        f"""SELECT k.partner_id, k.status, k.acknowledged_at FROM escalation_acks k
+            WHERE {where.sql()} ORDER BY k.sequenced_at, k.event_id LIMIT ${len(where.args)}""",
+        tuple(where.args),
+    )
+
+
 REJECTIONS = """SELECT r.rejection_id, r.topic, r.reason, r.message, r.event_id, r.partner_id,
     r.rejected_at FROM rejections r"""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from tests.integration.opscentre import (
     OPERATOR_TOKEN,
+    T0,
     LiveServer,
     Partners,
     auth,
@@ -100,7 +102,8 @@ async def test_filters_of_shelters_alerts_and_escalations(
 
 @pytest.mark.parametrize(
     "path", ["/api/v1/situation", "/api/v1/shelters", "/api/v1/decisions", "/api/v1/alerts",
-             "/api/v1/escalations", "/api/v1/rejections", "/api/v1/stream", "/api/v1/whoami"],
+             "/api/v1/escalations", "/api/v1/escalations/esc:HT01:unmet_need:health:1",
+             "/api/v1/rejections", "/api/v1/stream", "/api/v1/whoami"],
 )  # fmt: skip
 @pytest.mark.parametrize("token", [None, "not-a-token", "partner.health-test.00ff"])
 async def test_no_valid_token_is_401(client: httpx.AsyncClient, path: str, token: str | None
@@ -125,6 +128,43 @@ async def test_partner_sees_only_its_regions_and_sectors(
     assert sorted(e["escalation_id"] for e in escalations) == [f"{region}-e1", f"{region}-e3"]
     decisions = (await client.get("/api/v1/decisions?limit=500", headers=headers)).json()
     assert {d["region_pcode"] for d in decisions["items"]} == {region}
+
+
+async def test_one_escalation_with_its_revisions_and_acknowledgements(
+    client: httpx.AsyncClient, db: asyncpg.Connection, region: str, partners: Partners
+) -> None:
+    """An operator sees every revision and acknowledgement; a partner its own acknowledgement,
+    and nothing outside its sectors or regions (404, as for an unknown id)."""
+    await insert_scenario(db, region)
+    e1 = f"{region}-e1"
+    for revision, level, status in ((0, "L1", "open"), (1, "L1", "updated")):
+        await db.execute(
+            """INSERT INTO escalation_revisions VALUES ($1, $2, $3, 'unmet_need', 'health', $4,
+               $5, 1, 3, 1, $6, $7, NULL, '{}'::jsonb, $8, 0, $9)""",
+            e1, revision, region, level, status, T0, T0 + timedelta(minutes=revision),
+            f"{e1}:r{revision}", revision,
+        )  # fmt: skip
+    for n, partner in enumerate(("health-test", "another-partner")):
+        await db.execute(
+            "INSERT INTO escalation_acks VALUES ($1, $2, $3, $4, 'acknowledged', $5, $5)",
+            f"{region}-ack{n}", e1, region, partner, T0 + timedelta(minutes=2 + n),
+        )  # fmt: skip
+    seen = await client.get(f"/api/v1/escalations/{e1}", headers=auth(OPERATOR_TOKEN))
+    assert seen.status_code == 200
+    detail = seen.json()
+    assert (detail["escalation_id"], detail["level"], detail["status"]) == (e1, "L1", "open")
+    revisions = [(r["revision"], r["status"]) for r in detail["revisions"]]
+    assert revisions == [(0, "open"), (1, "updated")]
+    acks = [k["partner_id"] for k in detail["acknowledgements"]]
+    assert acks == ["health-test", "another-partner"]
+    partner = auth(partners.health_token)
+    own = (await client.get(f"/api/v1/escalations/{e1}", headers=partner)).json()
+    assert [k["partner_id"] for k in own["acknowledgements"]] == ["health-test"]
+    for hidden in (f"{region}-e2", "esc:HT99:unmet_need:health:1"):  # logistics; unknown
+        answer = await client.get(f"/api/v1/escalations/{hidden}", headers=partner)
+        assert answer.status_code == 404
+    bad = await client.get("/api/v1/escalations/%20x", headers=auth(OPERATOR_TOKEN))
+    assert bad.status_code == 422
 
 
 async def test_bad_cursor_is_400_and_writes_are_refused(client: httpx.AsyncClient) -> None:
