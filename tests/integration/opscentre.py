@@ -146,6 +146,24 @@ async def insert_scenario(db: asyncpg.Connection, region: str) -> None:
         )  # fmt: skip
 
 
+async def insert_history(db: asyncpg.Connection, region: str, escalation_id: str) -> None:
+    """Two revisions of ``escalation_id`` (open, then updated a minute later) and two
+    acknowledgements (health-test's, then another partner's)."""
+    for revision, status in ((0, "open"), (1, "updated")):
+        await db.execute(
+            """INSERT INTO escalation_revisions VALUES ($1, $2, $3, 'unmet_need', 'health', 'L1',
+               $4, 1, 3, 1, $5, $6, NULL, '{}'::jsonb, $7, 0, $8)""",
+            escalation_id, revision, region, status, T0, T0 + timedelta(minutes=revision),
+            f"{escalation_id}:r{revision}", revision,
+        )  # fmt: skip
+    for n, partner in enumerate(("health-test", "another-partner")):
+        await db.execute(
+            "INSERT INTO escalation_acks VALUES ($1, $2, $3, $4, 'acknowledged', $5, $5)",
+            f"{escalation_id}-ack{n}", escalation_id, region, partner,
+            T0 + timedelta(minutes=2 + n),
+        )  # fmt: skip
+
+
 # --- events on the topics ------------------------------------------------------------------
 
 

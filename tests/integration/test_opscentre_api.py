@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -11,10 +10,10 @@ import pytest
 
 from tests.integration.opscentre import (
     OPERATOR_TOKEN,
-    T0,
     LiveServer,
     Partners,
     auth,
+    insert_history,
     insert_scenario,
     region_code,
     settings_for,
@@ -137,18 +136,7 @@ async def test_one_escalation_with_its_revisions_and_acknowledgements(
     and nothing outside its sectors or regions (404, as for an unknown id)."""
     await insert_scenario(db, region)
     e1 = f"{region}-e1"
-    for revision, level, status in ((0, "L1", "open"), (1, "L1", "updated")):
-        await db.execute(
-            """INSERT INTO escalation_revisions VALUES ($1, $2, $3, 'unmet_need', 'health', $4,
-               $5, 1, 3, 1, $6, $7, NULL, '{}'::jsonb, $8, 0, $9)""",
-            e1, revision, region, level, status, T0, T0 + timedelta(minutes=revision),
-            f"{e1}:r{revision}", revision,
-        )  # fmt: skip
-    for n, partner in enumerate(("health-test", "another-partner")):
-        await db.execute(
-            "INSERT INTO escalation_acks VALUES ($1, $2, $3, $4, 'acknowledged', $5, $5)",
-            f"{region}-ack{n}", e1, region, partner, T0 + timedelta(minutes=2 + n),
-        )  # fmt: skip
+    await insert_history(db, region, e1)
     seen = await client.get(f"/api/v1/escalations/{e1}", headers=auth(OPERATOR_TOKEN))
     assert seen.status_code == 200
     detail = seen.json()

@@ -19,6 +19,7 @@ from tests.integration.opscentre import (
     Partners,
     decision,
     escalation,
+    insert_history,
     insert_scenario,
     produce,
     region_code,
@@ -63,6 +64,7 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
         await create_topic(spec.name, partitions=3)
     region = region_code()
     await insert_scenario(db, region)
+    await insert_history(db, region, f"{region}-e1")
     await _many_shelters(db, region, 2000)
     settings = settings_for(database_url, kafka_bootstrap, namespace)
     decision_id, escalation_id = f"d-{uuid.uuid4().hex[:8]}", f"e-{uuid.uuid4().hex[:8]}"
@@ -92,6 +94,14 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
                 assert "unmet need" in await card.inner_text()
                 assert await page.evaluate("window.__notReloaded === true")
                 assert await page.inner_text("#map-count") == "2,003 shelters"
+                # an escalation opens to its history: revisions, then its acknowledgement
+                await page.click(f'#esc-L1 li[data-id="{region}-e1"] summary')
+                history = page.locator(f'#esc-L1 li[data-id="{region}-e1"] ol.history li')
+                await history.nth(2).wait_for()
+                assert await history.all_inner_texts() == [
+                    "03:00:00Z L1 open · 3 people", "03:01:00Z L1 updated · 3 people",
+                    "03:02:00Z acknowledged by health-test",
+                ]  # fmt: skip
                 assert errors == []
                 shot = tmp_path / "dashboard.png"
                 await page.screenshot(path=str(shot), full_page=True)

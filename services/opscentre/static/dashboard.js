@@ -115,11 +115,31 @@ function addDecision(d) {
 
 // --- escalations ----------------------------------------------------------------------------
 
+// An escalation opens to its history (revisions, acknowledgements), fetched when opened.
 function escalationItem(e, isNew) {
-  return el("li", { "data-id": e.escalation_id, class: isNew ? "new" : "" },
-    el("strong", {}, `${e.region_pcode} ${e.reason.replaceAll("_", " ")}`),
-    ` · ${e.sector.replaceAll("_", " ")} · ${fmt(e.persons_affected)} people`,
-    el("div", { class: "muted" }, `${e.status} · since ${time(e.opened_at)}`));
+  const history = el("ol", { class: "history" });
+  const details = el("details", {},
+    el("summary", {},
+      el("strong", {}, `${e.region_pcode} ${e.reason.replaceAll("_", " ")}`),
+      ` · ${e.sector.replaceAll("_", " ")} · ${fmt(e.persons_affected)} people`,
+      el("div", { class: "muted" }, `${e.status} · since ${time(e.opened_at)}`)),
+    history);
+  details.addEventListener("toggle", () => {
+    if (details.open) loadHistory(e.escalation_id, history).catch(console.error);
+  });
+  return el("li", { "data-id": e.escalation_id, class: isNew ? "new" : "" }, details);
+}
+
+async function loadHistory(id, into) {
+  const d = await api(`/api/v1/escalations/${encodeURIComponent(id)}`);
+  const lines = d.revisions.map((r) => el("li", {},
+    `${time(r.updated_at)} ${r.level} ${r.status} · ${fmt(r.persons_affected)} people` +
+    (r.ack_deadline ? ` · acknowledge by ${time(r.ack_deadline)}` : "")));
+  for (const k of d.acknowledgements) {
+    lines.push(el("li", {}, `${time(k.acknowledged_at)} ${k.status} by ${k.partner_id ?? "?"}`));
+  }
+  if (!lines.length) lines.push(el("li", { class: "muted" }, "no revision recorded yet"));
+  into.replaceChildren(...lines);
 }
 
 function placeEscalation(e, isNew) {
