@@ -125,8 +125,13 @@ class Worker(ConsumerRebalanceListener):
                 continue
             if now - self.saved.get(partition, -math.inf) < every:
                 continue
-            size = self.snapshots.save(partition, position, self.folds.export(partition))
             self.saved[partition] = now
+            try:
+                size = self.snapshots.save(partition, position, self.folds.export(partition))
+            except OSError as exc:  # a cache: a full disk must not stop the escalations
+                app.log.warning("snapshot not written", partition=partition,
+                                error=type(exc).__name__, detail=str(exc)[:200])  # fmt: skip
+                continue
             app.log.debug("snapshot written", partition=partition, offset=position, bytes=size)
 
     def fold(

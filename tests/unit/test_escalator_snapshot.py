@@ -70,3 +70,21 @@ def test_the_fingerprint_follows_the_settings_and_the_registry(tmp_path: Path) -
     registry.write_text("b")
     assert fingerprint(EscalatorConfig(), files=(registry,)) != before
     assert fingerprint(EscalatorConfig(), AllocatorConfig(), files=(registry,)) != before
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_stop_the_worker(tmp_path: Path) -> None:
+    """A snapshot is a cache: a full disk or a missing folder is a warning, and the worker goes
+    on escalating (services/escalator/agents.py)."""
+    from services.escalator.agents import Worker
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    worker = Worker(consumer=None, producer=None)  # type: ignore[arg-type]  # not used by save
+    worker.snapshots = Snapshots(blocked / "escalator", "t", "code")
+    replay(EVENTS[:4], worker.folds, inboxes)  # type: ignore[arg-type]
+    worker.position[0], worker.committed[0] = 4, 4
+    worker.save(0, [0])  # NotADirectoryError inside: logged, not raised
+    assert not (blocked / "escalator").exists()
+    worker.snapshots = Snapshots(tmp_path / "ok", "t", "code")
+    worker.save(0, [0])
+    assert worker.snapshots.load(0, committed=4) is not None
