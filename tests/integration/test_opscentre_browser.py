@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS
+from schemas.types import EscalationStatus
 from tests.integration.opscentre import (
     T0,
     LiveServer,
@@ -102,6 +104,19 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
                     "03:00:00Z L1 open · 3 people", "03:01:00Z L1 updated · 3 people",
                     "03:02:00Z acknowledged by health-test",
                 ]  # fmt: skip
+                # a new revision (L2) arrives live, before the ledger has it: the item moves
+                # and stays open, its history fetched again and the new revision shown
+                raised = escalation(region, f"{region}-e1", "health", level="L2").model_copy(
+                    update={"revision": 2, "status": EscalationStatus.UPDATED,
+                            "updated_at": T0 + timedelta(minutes=5)})  # fmt: skip
+                await produce(kafka_bootstrap, namespace, raised)
+                moved = page.locator(f'#esc-L2 li[data-id="{region}-e1"] ol.history li')
+                await moved.nth(3).wait_for()
+                assert await moved.all_inner_texts() == [
+                    "03:00:00Z L1 open · 3 people", "03:01:00Z L1 updated · 3 people",
+                    "03:05:00Z L2 updated · 6 people", "03:02:00Z acknowledged by health-test",
+                ]  # fmt: skip
+                assert await page.locator(f'li[data-id="{region}-e1"]').count() == 1
                 assert errors == []
                 shot = tmp_path / "dashboard.png"
                 await page.screenshot(path=str(shot), full_page=True)

@@ -115,8 +115,9 @@ function addDecision(d) {
 
 // --- escalations ----------------------------------------------------------------------------
 
-// An escalation opens to its history (revisions, acknowledgements), fetched when opened.
-function escalationItem(e, isNew) {
+// An escalation opens to its history (revisions, acknowledgements), fetched when opened. A new
+// revision replaces the item; one that was open stays open and its history is fetched again.
+function escalationItem(e, isNew, open) {
   const history = el("ol", { class: "history" });
   const details = el("details", {},
     el("summary", {},
@@ -125,16 +126,24 @@ function escalationItem(e, isNew) {
       el("div", { class: "muted" }, `${e.status} · since ${time(e.opened_at)}`)),
     history);
   details.addEventListener("toggle", () => {
-    if (details.open) loadHistory(e.escalation_id, history).catch(console.error);
+    if (details.open) loadHistory(e, history).catch(console.error);
   });
+  details.open = open;
   return el("li", { "data-id": e.escalation_id, class: isNew ? "new" : "" }, details);
 }
 
-async function loadHistory(id, into) {
-  const d = await api(`/api/v1/escalations/${encodeURIComponent(id)}`);
-  const lines = d.revisions.map((r) => el("li", {},
+function revisionLine(r) {
+  return el("li", {},
     `${time(r.updated_at)} ${r.level} ${r.status} · ${fmt(r.persons_affected)} people` +
-    (r.ack_deadline ? ` · acknowledge by ${time(r.ack_deadline)}` : "")));
+    (r.ack_deadline ? ` · acknowledge by ${time(r.ack_deadline)}` : ""));
+}
+
+async function loadHistory(e, into) {
+  const d = await api(`/api/v1/escalations/${encodeURIComponent(e.escalation_id)}`);
+  const lines = d.revisions.map(revisionLine);
+  // The live stream can be ahead of the ledger: the revision it brought is shown all the same.
+  const newest = Math.max(-1, ...d.revisions.map((r) => r.revision ?? -1));
+  if (e.revision != null && e.revision > newest) lines.push(revisionLine(e));
   for (const k of d.acknowledgements) {
     lines.push(el("li", {}, `${time(k.acknowledged_at)} ${k.status} by ${k.partner_id ?? "?"}`));
   }
@@ -143,12 +152,13 @@ async function loadHistory(id, into) {
 }
 
 function placeEscalation(e, isNew) {
+  let open = false;
   document.querySelectorAll(`ul.esc [data-id="${CSS.escape(e.escalation_id)}"]`)
-    .forEach((node) => node.remove());
+    .forEach((node) => { open ||= node.querySelector("details")?.open ?? false; node.remove(); });
   if (e.status === "resolved") return;
   const list = $(`esc-${e.level}`);
   if (!list) return;
-  list.prepend(escalationItem(e, isNew));
+  list.prepend(escalationItem(e, isNew, open));
   while (list.children.length > MAX_ESCALATIONS) list.lastChild.remove();
 }
 
