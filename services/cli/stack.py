@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -77,14 +78,22 @@ def compose_init(
 
 @app.command()
 def status() -> None:
-    """Report whether Kafka and PostgreSQL answer. Exit code 1 when one does not."""
+    """Report whether Kafka and PostgreSQL answer (exit code 1 when one does not), then how far
+    behind each processor is: its workers, the records waiting for it and the oldest one's age."""
     from services.stack.local import LocalStack
 
-    report = LocalStack().status()
+    stack = LocalStack()
+    report = stack.status()
     for health in report:
         typer.echo(f"{health.name:<9} {'healthy' if health.ok else 'DOWN':<8} {health.detail}")
     if not all(h.ok for h in report):
         raise typer.Exit(code=1)
+    try:  # how far behind each processor is: informative, not the stack's health
+        now = datetime.now(UTC)
+        for each in stack.backlogs():
+            typer.echo(f"{each.processor:<9} {each.describe(now)}")
+    except Exception as exc:
+        typer.echo(f"backlog   unknown: {type(exc).__name__}: {exc}")
 
 
 @schemas_app.command("export")

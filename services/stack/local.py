@@ -10,7 +10,8 @@ import asyncpg
 
 from services.config import Settings, processor_id
 from services.registry.secrets import ensure_file
-from services.stack import acls, database, process, topics
+from services.stack import acls, backlog, database, process, topics
+from services.stack.backlog import Backlog
 from services.stack.errors import StackError
 from services.stack.kafka import KafkaNode
 from services.stack.postgres import PostgresNode
@@ -171,6 +172,11 @@ class LocalStack:
 
     def status(self) -> list[Health]:
         return asyncio.run(self._status())
+
+    def backlogs(self) -> list[Backlog]:
+        """How far behind each processor is (services/stack/backlog.py)."""
+        return asyncio.run(backlog.backlogs(self.settings.bootstrap_servers,
+                                            self.settings.topic_namespace))  # fmt: skip
 
     async def _status(self) -> list[Health]:
         s = self.settings

@@ -76,6 +76,9 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.count("healthy") == 3  # kafka, its ACLs, postgres
     assert f"{planned}/{planned} catalogue topics" in status.stdout
+    for processor in ("intake", "allocator", "escalator", "ledger"):  # none runs: none waits
+        assert f"{processor:<9} no worker" in status.stdout, status.stdout
+    assert "nothing waiting" in status.stdout and "unknown" not in status.stdout
 
     down = corridor("down", env=env)
     assert down.returncode == 0, down.stderr
