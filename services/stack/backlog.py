@@ -80,9 +80,14 @@ def inputs(namespace: str = "") -> dict[str, list[str]]:
 
 
 async def backlogs(
-    bootstrap: str, namespace: str = "", processors: Iterable[str] = GROUPS
+    bootstrap: str,
+    namespace: str = "",
+    processors: Iterable[str] = GROUPS,
+    kept: Mapping[str, Mapping[tuple[str, int], int]] | None = None,
 ) -> list[Backlog]:
-    """Every processor's backlog, in the order given."""
+    """Every processor's backlog, in the order given. ``kept``: the next offsets of processors
+    that keep them outside Kafka (the ledger's are in PostgreSQL, with its rows), by
+    (topic, partition); for those, what the group committed to Kafka is not looked at."""
     from services.kafka_access import connect
 
     reads = inputs(namespace)
@@ -97,12 +102,15 @@ async def backlogs(
         out = []
         for processor, group in groups.items():
             tps = [TopicPartition(t, p) for t in reads[processor] for p in partitions.get(t, ())]
-            committed = await _retrying(
-                lambda: admin.list_consumer_group_offsets(group, partitions=tps or None)  # noqa: B023
-            )
+            if kept is not None and processor in kept:
+                committed = {tp: kept[processor].get((tp.topic, tp.partition), 0) for tp in tps}
+            else:
+                committed = {tp: _offset(found) for tp, found in (await _retrying(
+                    lambda: admin.list_consumer_group_offsets(group, partitions=tps or None)  # noqa: B023
+                )).items()}  # fmt: skip
             starts = await consumer.beginning_offsets(tps) if tps else {}
             ends = await consumer.end_offsets(tps) if tps else {}
-            from_ = {tp: max(starts[tp], _offset(committed.get(tp))) for tp in tps}
+            from_ = {tp: max(starts[tp], committed.get(tp, 0)) for tp in tps}
             behind = {tp: ends[tp] - from_[tp] for tp in tps if ends[tp] > from_[tp]}
             waiting: dict[str, int] = {}
             for tp, n in behind.items():

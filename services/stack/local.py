@@ -175,8 +175,20 @@ class LocalStack:
 
     def backlogs(self) -> list[Backlog]:
         """How far behind each processor is (services/stack/backlog.py)."""
-        return asyncio.run(backlog.backlogs(self.settings.bootstrap_servers,
-                                            self.settings.topic_namespace))  # fmt: skip
+        return asyncio.run(self._backlogs())
+
+    async def _backlogs(self) -> list[Backlog]:
+        from services.ledger.store import stored_offsets
+
+        s = self.settings
+        conn = await asyncpg.connect(s.dsn(), timeout=5)
+        try:  # the ledger keeps its offsets in PostgreSQL, in the rows' transaction
+            ledger = await stored_offsets(conn, processor_id("ledger", s.topic_namespace),
+                                          backlog.inputs(s.topic_namespace)["ledger"])  # fmt: skip
+        finally:
+            await conn.close()
+        return await backlog.backlogs(s.bootstrap_servers, s.topic_namespace,
+                                      kept={"ledger": ledger})  # fmt: skip
 
     async def _status(self) -> list[Health]:
         s = self.settings

@@ -56,12 +56,17 @@ async def test_waiting_records_their_age_and_the_workers(
             await escalator.getmany(timeout_ms=100)
         await asyncio.sleep(0)
         found = {b.processor: b for b in await backlogs(kafka_bootstrap, namespace)}
+        # the ledger keeps its offsets in PostgreSQL: given, they are what counts
+        kept = {"ledger": {(region, partition): 4}}
+        (ledger,) = await backlogs(kafka_bootstrap, namespace, ["ledger"], kept=kept)
     finally:
         await allocator.stop()
         await escalator.stop()
     assert dict(found["allocator"].waiting) == {region: 2}
     assert found["allocator"].oldest == datetime.fromtimestamp(times[3] / 1000, UTC)
     assert (found["escalator"].workers, found["escalator"].state) == (1, "Stable")
+    assert dict(ledger.waiting) == {region: 1}
+    assert ledger.oldest == datetime.fromtimestamp(times[4] / 1000, UTC)
     now = datetime.fromtimestamp(times[3] / 1000 + 75, UTC)
     assert found["allocator"].describe(now) == (
         f"no worker (Empty); 2 records waiting ({region} 2), the oldest from 1 min ago"
