@@ -78,6 +78,7 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
                 page = await browser.new_page(viewport={"width": 1400, "height": 1000})
                 errors: list[str] = []
                 page.on("pageerror", lambda exc: errors.append(str(exc)))
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                 await page.goto(f"{server.url}/#token={partners.health_token}")
                 await page.wait_for_selector(f'#situation tr[data-region="{region}"]')
                 await page.wait_for_selector("#live.on")  # the stream is at the topics' end
