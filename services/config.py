@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     tick_interval: float = Field(
         default=1.0, gt=0, le=3600, description="Seconds between RegionTicks in every region log."
     )
+    late_after: float = Field(
+        default=60.0,
+        gt=0,
+        description="`corridor run` says a processor is behind once a record has waited for it"
+        " this many seconds (and again when it has caught up).",
+    )
+    late_every: float = Field(
+        default=15.0, gt=0, description="Seconds between `corridor run`'s looks at the backlogs."
+    )
     escalator_snapshot_every: float = Field(
         default=60.0,
         ge=0,

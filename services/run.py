@@ -34,6 +34,7 @@ from services.kafka_access import connect
 from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
+from services.stack.backlog import Late
 from services.supervisor import Restarts, Supervised
 
 PROCESSORS = ("intake", "allocator", "escalator", "ledger", "gateway")
@@ -82,6 +83,27 @@ async def _watch(settings: Settings, console: Console) -> None:
                 live.update(situation.table())
     finally:
         await consumer.stop()
+
+
+async def _late(settings: Settings, console: Console, logs: Path) -> None:
+    """Say when a processor falls behind (a record has waited ``late_after`` s for it) and when
+    it has caught up: a worker alive but stuck is what the supervisor cannot see."""
+    from services.stack.local import backlogs
+
+    late, unknown = Late(settings.late_after), False
+    while True:
+        await asyncio.sleep(settings.late_every)
+        try:
+            found = await backlogs(settings)
+        except Exception as exc:  # the broker or the database restarting: look again later
+            if not unknown:
+                console.print(f"backlogs unknown for now: {type(exc).__name__}: {exc}")
+            unknown = True
+            continue
+        unknown = False
+        for processor, line in late.lines(found, datetime.now(UTC)):
+            see = f"; see {logs / processor}.log" if processor in late.behind else ""
+            console.print(line + see, markup=False, highlight=False, soft_wrap=True)
 
 
 async def _demo(settings: Settings, console: Console, delay: float) -> None:
@@ -153,7 +175,8 @@ async def run(settings: Settings, *, demo: bool) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     keepers = [asyncio.create_task(p.keep(stop, console)) for p in processors]
-    tasks = [asyncio.create_task(_watch(settings, console))]
+    tasks = [asyncio.create_task(_watch(settings, console)),
+             asyncio.create_task(_late(settings, console, logs))]  # fmt: skip
     if demo:
         tasks.append(asyncio.create_task(_demo(settings, console, delay=8.0)))
     await asyncio.wait([asyncio.create_task(stop.wait()), *keepers], return_when="FIRST_COMPLETED")

@@ -51,7 +51,8 @@ class Backlog:
         """One line: ``1 worker (Stable); 12 records waiting (region.events.v1 12), oldest 3 s``."""
         who = f"{self.workers} worker{'s' if self.workers != 1 else ''}" if self.workers else (
             "no worker")  # fmt: skip
-        line = f"{who} ({self.state}); "
+        state = "no group" if self.state == "Dead" else self.state  # Kafka's word for none
+        line = f"{who} ({state}); "
         if not self.total:
             return line + "nothing waiting"
         parts = ", ".join(f"{t} {n:,}" for t, n in sorted(self.waiting.items()) if n)
@@ -59,6 +60,31 @@ class Backlog:
         if self.oldest is not None:
             line += f", the oldest from {_age(now - self.oldest)} ago"
         return line
+
+
+@dataclass
+class Late:
+    """Which processors are behind: a record has waited for one longer than ``after_s``. Pure:
+    the backlogs come in, the lines to say go out, once when a processor falls behind and once
+    when it has caught up (a worker alive but stuck is what the supervisor cannot see)."""
+
+    after_s: float = 60.0
+    behind: set[str] = field(default_factory=set)
+
+    def lines(self, found: Iterable[Backlog], now: datetime) -> list[tuple[str, str]]:
+        """(processor, line) for each processor that fell behind or caught up since the last
+        call."""
+        out = []
+        for each in found:
+            waited = (now - each.oldest).total_seconds() if each.oldest is not None else 0.0
+            if waited > self.after_s and each.processor not in self.behind:
+                self.behind.add(each.processor)
+                out.append((each.processor, f"{each.processor} is behind: {each.describe(now)}"))
+            elif waited <= self.after_s and each.processor in self.behind:
+                self.behind.discard(each.processor)
+                out.append((each.processor,
+                            f"{each.processor} has caught up: {each.describe(now)}"))  # fmt: skip
+        return out
 
 
 def _age(delta: Any) -> str:

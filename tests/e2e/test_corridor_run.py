@@ -53,7 +53,8 @@ async def test_corridor_run_starts_a_killed_worker_again_and_stops_on_ctrl_c(
     env = worker_env(kafka_bootstrap, namespace, tmp_path / "state",
                      CORRIDOR_DATABASE_URL=database_url,
                      CORRIDOR_GATEWAY_PORT=str(process.free_port()),
-                     CORRIDOR_OPSCENTRE_PORT=str(process.free_port()))  # fmt: skip
+                     CORRIDOR_OPSCENTRE_PORT=str(process.free_port()),
+                     CORRIDOR_LATE_AFTER="5", CORRIDOR_LATE_EVERY="1")  # fmt: skip
     run = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.cli", "run", cwd=PROJECT_ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -73,6 +74,14 @@ async def test_corridor_run_starts_a_killed_worker_again_and_stops_on_ctrl_c(
         again = await worker_of(run.pid, "allocator", other_than=started["allocator"])
         assert any("allocator stopped (killed by signal 9): starting it again in 1 s" in line
                    for line in said), "".join(said)[-2000:]  # fmt: skip
+        # a worker alive but stuck (stopped): its backlog grows, `corridor run` says so; and
+        # says when it has caught up (the region log gets every region's tick each second)
+        os.kill(started["escalator"], signal.SIGSTOP)
+        try:
+            await said_line(said, "escalator is behind: ", within=60)
+        finally:
+            os.kill(started["escalator"], signal.SIGCONT)
+        await said_line(said, "escalator has caught up: ", within=90)
         run.send_signal(signal.SIGINT)  # Ctrl-C
         assert await asyncio.wait_for(run.wait(), 120) == 0
     finally:
@@ -81,6 +90,17 @@ async def test_corridor_run_starts_a_killed_worker_again_and_stops_on_ctrl_c(
             await run.wait()
         await asyncio.wait_for(reading, 30)
     assert [pid for pid in [*started.values(), again] if running(pid)] == []
+
+
+async def said_line(said: list[str], start: str, within: float) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        for line in said:
+            if line.startswith(start):
+                return line
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no line {start!r} within {within} s: " + "".join(said)[-2000:])
 
 
 def running(pid: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from schemas.catalogue import INGRESS_TOPICS
-from services.stack.backlog import Backlog, inputs
+from services.stack.backlog import Backlog, Late, inputs
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -32,3 +32,25 @@ def test_a_line_says_who_works_what_waits_and_since_when() -> None:
     assert (
         one.describe(NOW) == "2 workers (Stable); 1 record waiting (x 1), the oldest from 0 s ago"
     )
+
+
+def test_a_processor_is_said_behind_once_and_caught_up_once() -> None:
+    late = Late(after_s=60)
+    at = {"allocator": NOW - timedelta(seconds=61), "ledger": NOW - timedelta(seconds=59)}
+
+    def looked(**oldest: datetime | None) -> list[str]:
+        found = [Backlog(p, "Stable", 1, {"t": 1} if o else {}, o) for p, o in oldest.items()]
+        return [line for _, line in late.lines(found, NOW)]
+
+    said = looked(**at)
+    assert [s.split(":")[0] for s in said] == ["allocator is behind"]
+    assert looked(**at) == []  # still behind: said once
+    assert looked(allocator=None, ledger=NOW - timedelta(hours=1)) == [
+        "allocator has caught up: 1 worker (Stable); nothing waiting",
+        "ledger is behind: 1 worker (Stable); 1 record waiting (t 1), the oldest from 1 h ago",
+    ]
+    assert late.behind == {"ledger"}
+
+
+def test_a_group_kafka_calls_dead_is_no_group() -> None:
+    assert Backlog("escalator", "Dead", 0).describe(NOW) == "no worker (no group); nothing waiting"
