@@ -34,7 +34,7 @@ from services.kafka_access import connect
 from services.lines import escalation_line
 from services.opscentre.devtoken import dev_operator_token
 from services.publish import encode, partner_event, secrets, send
-from services.stack.backlog import Late
+from services.stack.backlog import Late, current
 from services.supervisor import Restarts, Supervised
 
 PROCESSORS = ("intake", "allocator", "escalator", "ledger", "gateway")
@@ -88,13 +88,11 @@ async def _watch(settings: Settings, console: Console) -> None:
 async def _late(settings: Settings, console: Console, logs: Path) -> None:
     """Say when a processor falls behind (a record has waited ``late_after`` s for it) and when
     it has caught up: a worker alive but stuck is what the supervisor cannot see."""
-    from services.stack.local import backlogs
-
     late, unknown = Late(settings.late_after), False
     while True:
         await asyncio.sleep(settings.late_every)
         try:
-            found = await backlogs(settings)
+            found = await current(settings)
         except Exception as exc:  # the broker or the database restarting: look again later
             if not unknown:
                 console.print(f"backlogs unknown for now: {type(exc).__name__}: {exc}")

@@ -17,6 +17,7 @@ from aiokafka.structs import ConsumerRecord
 from services.ledger import store
 from services.ledger.app import Wiring
 from services.ledger.rows import Record, Rows, rows_of, unreadable
+from services.offsets import stored_offsets
 
 log = structlog.get_logger()
 
@@ -33,7 +34,7 @@ class SeekToStored(ConsumerRebalanceListener):
         pass  # every batch is committed with its offsets before the next fetch
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
-        stored = await store.stored_offsets(self.conn, self.wiring.group, self.wiring.topics)
+        stored = await stored_offsets(self.conn, self.wiring.group, self.wiring.topics)
         fresh = []
         for tp in assigned:
             offset = stored.get((tp.topic, tp.partition))

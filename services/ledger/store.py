@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 import asyncpg
 
 from services.ledger.rows import APPENDED, UPSERTED, Rows
-
-TopicPartition = tuple[str, int]
+from services.offsets import TopicPartition
 
 
 def _staging(table: str) -> str:
@@ -98,18 +97,6 @@ async def prepare(conn: asyncpg.Connection) -> None:
             f"CREATE TEMP TABLE IF NOT EXISTS {_staging(table)}"
             f" (LIKE {table}) ON COMMIT DELETE ROWS"
         )
-
-
-async def stored_offsets(
-    conn: asyncpg.Connection, group: str, topics: Iterable[str]
-) -> dict[TopicPartition, int]:
-    records = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM consumer_offsets"
-        " WHERE consumer_group = $1 AND topic = ANY($2::text[])",
-        group,
-        list(topics),
-    )
-    return {(r["topic"], r["partition"]): r["next_offset"] for r in records}
 
 
 async def write(

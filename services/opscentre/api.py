@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
 from schemas.types import EscalationLevel, EscalationStatus, RejectReason, Sector
 from services.opscentre import queries as q
@@ -21,6 +22,7 @@ from services.opscentre.models import (
     EscalationDetail,
     EscalationPage,
     EscalationRevision,
+    Pipeline,
     Problem,
     Rejection,
     RejectionPage,
@@ -73,6 +75,11 @@ async def whoami(caller: Caller) -> WhoAmI:
         role="partner", partner_id=caller.partner_id,
         regions=sorted(caller.regions), sectors=sorted(caller.sectors),
     )  # fmt: skip
+
+
+@router.get("/pipeline", summary="Whether the processors keep up: workers, records waiting")
+async def pipeline(caller: Caller, request: Request) -> Pipeline:
+    return request.app.state.pipeline.answer(datetime.now(UTC))
 
 
 @router.get("/situation", summary="People, places and open escalations per region")

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from services.config import Settings
 from services.opscentre import api, stream
 from services.opscentre.hub import StreamHub
+from services.opscentre.pipeline import PipelineWatch
 from services.registry.partners import PartnerRegistry, load_secrets
 
 STATIC = Path(__file__).parent / "static"
@@ -70,9 +71,12 @@ def create_app(settings: Settings, partners: PartnerRegistry | None = None) -> F
         )
         app.state.hub = StreamHub(settings.bootstrap_servers, settings.topic_namespace)
         app.state.hub.start()
+        app.state.pipeline = PipelineWatch(settings, app.state.pool)
+        app.state.pipeline.start()
         try:
             yield
         finally:
+            await app.state.pipeline.stop()
             await app.state.hub.stop()
             await app.state.pool.close()
 

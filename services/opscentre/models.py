@@ -192,3 +192,26 @@ class WhoAmI(Response):
     partner_id: str | None
     regions: list[str] | None = Field(description="None: every region.")
     sectors: list[str] | None = Field(description="None: every sector.")
+
+
+class ProcessorProgress(Response):
+    processor: str = Field(description="intake, allocator, escalator or ledger.")
+    workers: int = Field(description="Workers in its consumer group.")
+    waiting: int = Field(description="Records on its input topics it has not committed past.")
+    stalled_seconds: int | None = Field(
+        description="How long it has had records waiting without committing past any (as seen"
+        " between looks); null when nothing waits."
+    )
+
+
+class Pipeline(Response):
+    """Whether the processors keep up: looked at every few seconds by the server."""
+
+    checked_at: datetime | None = Field(description="The last look; null before the first.")
+    late_after_seconds: float = Field(description="Stalled this long, a processor is late.")
+    stale: bool = Field(
+        default=False,
+        description="The looks have failed for late_after_seconds (the broker cannot be"
+        " reached): what the processors do is unknown; checked_at is the last look that worked.",
+    )
+    processors: list[ProcessorProgress]

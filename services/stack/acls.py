@@ -29,9 +29,9 @@ from services.stack.errors import StackError
 # Kafka's codes (org.apache.kafka.common.acl / resource)
 TOPIC, GROUP = 2, 3
 LITERAL, PREFIXED = 3, 4
-ALL, READ, WRITE = 2, 3, 4
+ALL, READ, WRITE, DESCRIBE = 2, 3, 4, 8
 ALLOW = 3
-OPERATIONS = {ALL: "All", READ: "Read", WRITE: "Write"}
+OPERATIONS = {ALL: "All", READ: "Read", WRITE: "Write", DESCRIBE: "Describe"}
 RESOURCES = {TOPIC: "topic", GROUP: "group"}
 
 
@@ -105,6 +105,14 @@ def table(partners: Iterable[PartnerAccess], namespace: str = "") -> list[Acl]:
     for service in GROUPS:
         acls.add(Acl(service, GROUP, processor_id(service, namespace), PREFIXED, READ))
     acls.add(Acl(OPERATOR, GROUP, f"{OPERATOR}.", PREFIXED, READ))
+    # the opscentre shows how far behind each processor is (services/stack/backlog.py): it may
+    # describe their groups and the topics they read (offsets, ends), never read those records
+    inputs = {a.name for a in acls if a.principal in GROUPS and a.resource == TOPIC
+              and a.pattern == LITERAL and a.operation == READ}  # fmt: skip
+    readable = {a.name for a in acls if a.principal == "opscentre" and a.operation == READ}
+    acls.update(Acl("opscentre", TOPIC, name, LITERAL, DESCRIBE) for name in inputs - readable)
+    for service in GROUPS:
+        acls.add(Acl("opscentre", GROUP, processor_id(service, namespace), PREFIXED, DESCRIBE))
     return sorted(acls)
 
 

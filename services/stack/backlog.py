@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError, for_code
 from aiokafka.protocol.admin import (
     DescribeGroupsRequest_v0,
     DescribeGroupsRequest_v1,
@@ -25,11 +26,13 @@ from aiokafka.protocol.admin import (
 )
 from aiokafka.protocol.api import Request
 
-from services.config import processor_id
+from services.config import Settings, processor_id
+from services.offsets import stored_offsets
 from services.stack.acls import GROUPS, LITERAL, READ, TOPIC, table
 from services.stack.credentials import ADMIN
 
 T = TypeVar("T")
+UNKNOWN_TOPIC = UnknownTopicOrPartitionError.errno
 OLDEST_WITHIN_S = 5.0  # how long to wait for the oldest waiting records before leaving them out
 
 
@@ -42,6 +45,7 @@ class Backlog:
     workers: int
     waiting: Mapping[str, int] = field(default_factory=dict)  # topic → records not committed past
     oldest: datetime | None = None  # log time of the oldest record waiting, if one was read
+    position: int = 0  # the sum of its committed offsets: it moved if the group made progress
 
     @property
     def total(self) -> int:
@@ -105,20 +109,45 @@ def inputs(namespace: str = "") -> dict[str, list[str]]:
     return {service: sorted(topics) for service, topics in found.items()}
 
 
+async def current(
+    settings: Settings, *, principal: str = ADMIN, oldest: bool = True, db: Any = None
+) -> list[Backlog]:
+    """Every processor's backlog on this deployment, the ledger's from the offsets it keeps in
+    PostgreSQL (read through ``db``, a connection or pool, or a connection of its own)."""
+    ns = settings.topic_namespace
+    group, topics = processor_id("ledger", ns), inputs(ns)["ledger"]
+    if db is None:
+        conn = await asyncpg.connect(settings.dsn(), timeout=5)
+        try:
+            ledger = await stored_offsets(conn, group, topics)
+        finally:
+            await conn.close()
+    else:
+        ledger = await stored_offsets(db, group, topics)
+    return await backlogs(settings.bootstrap_servers, ns, kept={"ledger": ledger},
+                          principal=principal, oldest=oldest, settings=settings)  # fmt: skip
+
+
 async def backlogs(
     bootstrap: str,
     namespace: str = "",
     processors: Iterable[str] = GROUPS,
     kept: Mapping[str, Mapping[tuple[str, int], int]] | None = None,
+    *,
+    principal: str = ADMIN,
+    oldest: bool = True,
+    settings: Settings | None = None,
 ) -> list[Backlog]:
     """Every processor's backlog, in the order given. ``kept``: the next offsets of processors
     that keep them outside Kafka (the ledger's are in PostgreSQL, with its rows), by
-    (topic, partition); for those, what the group committed to Kafka is not looked at."""
+    (topic, partition); for those, what the group committed to Kafka is not looked at. Without
+    ``oldest`` no record is read (a principal that may only describe the topics)."""
     from services.kafka_access import connect
 
     reads = inputs(namespace)
-    admin = AIOKafkaAdminClient(**connect(bootstrap, principal=ADMIN), request_timeout_ms=10000)
-    consumer = AIOKafkaConsumer(**connect(bootstrap, principal=ADMIN), enable_auto_commit=False)
+    access = connect(bootstrap, principal, settings)
+    admin = AIOKafkaAdminClient(**access, request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(**access, enable_auto_commit=False)
     await admin.start()
     await consumer.start()
     try:
@@ -142,8 +171,8 @@ async def backlogs(
             for tp, n in behind.items():
                 waiting[tp.topic] = waiting.get(tp.topic, 0) + n
             state, workers = described.get(group, ("Dead", 0))
-            oldest = await _oldest(consumer, {tp: from_[tp] for tp in behind})
-            out.append(Backlog(processor, state, workers, waiting, oldest))
+            first = await _oldest(consumer, {tp: from_[tp] for tp in behind}) if oldest else None
+            out.append(Backlog(processor, state, workers, waiting, first, sum(from_.values())))
         return out
     finally:
         await consumer.stop()
@@ -164,8 +193,12 @@ async def _retrying(call: Callable[[], Awaitable[T]], within: float = 10.0) -> T
 
 
 async def _partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, list[int]]:
-    """Topic → its partitions (a topic the broker does not have is left out)."""
+    """Topic → its partitions. A topic the broker does not have is left out; any other error
+    (not allowed to describe it) is raised: a backlog it cannot see is not an empty one."""
     found = await admin.describe_topics(topics)
+    for topic in found:
+        if topic["error_code"] not in (0, UNKNOWN_TOPIC):
+            raise for_code(topic["error_code"])(f"describing {topic['topic']}")
     return {t["topic"]: sorted(p["partition"] for p in t["partitions"])
             for t in found if not t["error_code"]}  # fmt: skip
 

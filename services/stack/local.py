@@ -175,7 +175,7 @@ class LocalStack:
 
     def backlogs(self) -> list[Backlog]:
         """How far behind each processor is (services/stack/backlog.py)."""
-        return asyncio.run(backlogs(self.settings))
+        return asyncio.run(backlog.current(self.settings))
 
     async def _status(self) -> list[Health]:
         s = self.settings
@@ -209,17 +209,3 @@ class LocalStack:
         except (asyncpg.PostgresError, TimeoutError) as exc:
             report.append(Health("postgres", False, f"{type(exc).__name__}: {exc}"))
         return report
-
-
-async def backlogs(s: Settings) -> list[Backlog]:
-    """Every processor's backlog on this stack (services/stack/backlog.py)."""
-    from services.ledger.store import stored_offsets
-
-    conn = await asyncpg.connect(s.dsn(), timeout=5)
-    try:  # the ledger keeps its offsets in PostgreSQL, in the rows' transaction
-        ledger = await stored_offsets(conn, processor_id("ledger", s.topic_namespace),
-                                      backlog.inputs(s.topic_namespace)["ledger"])  # fmt: skip
-    finally:
-        await conn.close()
-    return await backlog.backlogs(s.bootstrap_servers, s.topic_namespace,
-                                  kept={"ledger": ledger})  # fmt: skip

@@ -102,7 +102,7 @@ async def test_filters_of_shelters_alerts_and_escalations(
 @pytest.mark.parametrize(
     "path", ["/api/v1/situation", "/api/v1/shelters", "/api/v1/decisions", "/api/v1/alerts",
              "/api/v1/escalations", "/api/v1/escalations/esc:HT01:unmet_need:health:1",
-             "/api/v1/rejections", "/api/v1/stream", "/api/v1/whoami"],
+             "/api/v1/rejections", "/api/v1/stream", "/api/v1/whoami", "/api/v1/pipeline"],
 )  # fmt: skip
 @pytest.mark.parametrize("token", [None, "not-a-token", "partner.health-test.00ff"])
 async def test_no_valid_token_is_401(client: httpx.AsyncClient, path: str, token: str | None

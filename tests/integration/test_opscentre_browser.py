@@ -4,6 +4,7 @@ in as a partner, whose view holds only this test's region (other tests share the
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 
-from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS
+from schemas.catalogue import ALLOCATION_DECISIONS, ESCALATION_EVENTS, REGION_EVENTS
 from schemas.types import EscalationStatus
+from services.kafka_access import connect
 from tests.integration.opscentre import (
     T0,
     LiveServer,
@@ -68,7 +71,9 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
     await insert_scenario(db, region)
     await insert_history(db, region, f"{region}-e1")
     await _many_shelters(db, region, 2000)
-    settings = settings_for(database_url, kafka_bootstrap, namespace)
+    region_log = await create_topic(REGION_EVENTS.name, partitions=3)
+    settings = settings_for(database_url, kafka_bootstrap, namespace).model_copy(
+        update={"late_after": 1.0, "late_every": 0.3})  # fmt: skip
     decision_id, escalation_id = f"d-{uuid.uuid4().hex[:8]}", f"e-{uuid.uuid4().hex[:8]}"
     partners = Partners.covering(region)  # its view holds this test's rows only
     with LiveServer(settings, partners.registry) as server:
@@ -118,6 +123,24 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
                     "03:05:00Z L2 updated · 6 people", "03:02:00Z acknowledged by health-test",
                 ]  # fmt: skip
                 assert await page.locator(f'li[data-id="{region}-e1"]').count() == 1
+                # a record nobody commits past: the page names the stalled processors
+                producer = AIOKafkaProducer(**connect(kafka_bootstrap))
+                await producer.start()
+                try:
+                    await producer.send_and_wait(region_log, b"{}", key=b"HT01")
+                finally:
+                    await producer.stop()
+                await page.evaluate("loadPipeline()")  # as the page does every 15 s
+                banner = page.locator("#late")
+                for _ in range(100):
+                    if "allocator has made no progress" in await banner.inner_text():
+                        break
+                    await page.evaluate("loadPipeline()")
+                    await asyncio.sleep(0.1)
+                said = await banner.inner_text()
+                assert said.startswith("Decisions and escalations may be late: "), said
+                assert "allocator has made no progress for" in said
+                assert "1 record waiting and no worker running" in said
                 assert errors == []
                 shot = tmp_path / "dashboard.png"
                 await page.screenshot(path=str(shot), full_page=True)

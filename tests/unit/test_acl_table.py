@@ -52,3 +52,16 @@ def test_a_namespace_prefixes_every_topic() -> None:
     assert all(a.name.startswith(("t123.", "corridor-")) or a.resource == acls.GROUP
                for a in spaced)  # fmt: skip
     assert len(spaced) == len(TABLE)
+
+
+def test_the_opscentre_describes_the_processors_inputs_and_reads_only_the_outputs() -> None:
+    ops = [a for a in TABLE if a.principal == "opscentre"]
+    assert {a.name for a in ops if a.operation == READ} == {
+        "allocation.decisions.v1", "escalation.events.v1"}  # fmt: skip
+    described = {a.name for a in ops if a.operation == acls.DESCRIBE and a.resource == acls.TOPIC}
+    assert {"region.events.v1", "ingress.displacement-alerts.v1", "intake.admitted.v1"} <= described
+    assert not allowed("opscentre", READ, "region.events.v1")
+    assert not allowed("opscentre", READ, "ingress.displacement-alerts.v1")
+    groups = {a.name for a in ops if a.resource == acls.GROUP}
+    assert groups == {f"corridor-{p}" for p in ("intake", "allocator", "escalator", "ledger")}
+    assert all(a.operation == acls.DESCRIBE for a in ops if a.resource == acls.GROUP)

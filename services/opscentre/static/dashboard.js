@@ -7,10 +7,12 @@
 const MAX_DECISIONS = 50;      // rows kept on the page
 const MAX_ESCALATIONS = 200;   // per level
 const REFRESH_MS = 5000;       // aggregates at most this often after live events
+const PIPELINE_MS = 15000;     // how often the page asks whether the processors keep up
 const TOKEN_KEY = "corridor-opscentre-token";
 
 let token = null;
 let refreshTimer = null;
+let pipelineTimer = null;
 
 function $(id) { return document.getElementById(id); }
 
@@ -170,6 +172,31 @@ async function loadEscalations() {
   }
 }
 
+// --- is anything stuck? ---------------------------------------------------------------------
+
+function minutes(s) { return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`; }
+
+// A processor with records waiting and no progress for `late_after_seconds` is named at the top.
+async function loadPipeline() {
+  const data = await api("/api/v1/pipeline");
+  const late = data.processors.filter((p) =>
+    p.stalled_seconds !== null && p.stalled_seconds >= data.late_after_seconds);
+  const banner = $("late");
+  if (data.stale) {
+    banner.hidden = false;
+    banner.textContent = "Whether decisions and escalations keep up is unknown: the operations" +
+      ` centre has not reached the broker since ${data.checked_at ? time(data.checked_at) :
+        "it started"}.`;
+    return;
+  }
+  banner.hidden = late.length === 0;
+  banner.textContent = late.length === 0 ? "" : "Decisions and escalations may be late: " +
+    late.map((p) => `${p.processor} has made no progress for ${minutes(p.stalled_seconds)}` +
+      ` with ${fmt(p.waiting)} record${p.waiting === 1 ? "" : "s"} waiting` +
+      (p.workers ? "" : " and no worker running"))
+      .join("; ") + ". The engineer on call: `corridor status`, and the processor's log.";
+}
+
 // --- live stream ----------------------------------------------------------------------------
 
 function scheduleRefresh() {
@@ -233,7 +260,8 @@ async function stream() {
 // --- start ----------------------------------------------------------------------------------
 
 function loadAll() {
-  return Promise.all([loadSituation(), loadMap(), loadDecisions(), loadEscalations()]);
+  return Promise.all([loadSituation(), loadMap(), loadDecisions(), loadEscalations(),
+    loadPipeline()]);
 }
 
 function logout() {
@@ -249,6 +277,7 @@ async function start() {
   const me = await api("/api/v1/whoami");
   $("who").textContent = me.role === "operator" ? "operator" : `partner ${me.partner_id}`;
   await loadAll();
+  pipelineTimer ??= setInterval(() => loadPipeline().catch(console.error), PIPELINE_MS);
   stream();
 }
 
