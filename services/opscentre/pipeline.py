@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,33 +19,9 @@ import structlog
 
 from services.config import Settings
 from services.opscentre.models import Pipeline, ProcessorProgress
-from services.stack.backlog import Backlog, current
+from services.stack.backlog import Progress, current
 
 log = structlog.get_logger()
-
-
-@dataclass
-class Progress:
-    """Since when each processor has had records waiting at the same position. Pure."""
-
-    since: dict[str, tuple[int, datetime]] = field(default_factory=dict)
-
-    def looked(self, found: Iterable[Backlog], now: datetime) -> list[ProcessorProgress]:
-        out = []
-        for each in found:
-            stalled = None
-            if each.total:
-                seen = self.since.get(each.processor)
-                if seen is None or seen[0] != each.position:
-                    seen = self.since[each.processor] = (each.position, now)
-                stalled = int((now - seen[1]).total_seconds())
-            else:
-                self.since.pop(each.processor, None)
-            out.append(ProcessorProgress(
-                processor=each.processor, workers=each.workers, waiting=each.total,
-                stalled_seconds=stalled,
-            ))  # fmt: skip
-        return out
 
 
 class PipelineWatch:
@@ -79,8 +53,12 @@ class PipelineWatch:
     async def look(self) -> None:
         found = await current(self.settings, principal="opscentre", oldest=False, db=self.pool)
         now = datetime.now(UTC)
-        self.last = self.last.model_copy(update={
-            "checked_at": now, "processors": self.progress.looked(found, now)})  # fmt: skip
+        processors = [
+            ProcessorProgress(processor=each.processor, workers=each.workers,
+                              waiting=each.total, stalled_seconds=stalled)
+            for each, stalled in self.progress.looked(found, now)
+        ]  # fmt: skip
+        self.last = self.last.model_copy(update={"checked_at": now, "processors": processors})
 
     async def _run(self) -> None:
         while True:

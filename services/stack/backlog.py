@@ -1,10 +1,11 @@
-"""How far behind each processor is, for ``corridor status``.
+"""How far behind each processor is: `corridor status`, `corridor run` and the opscentre.
 
 After "is the broker up", the on-call engineer's question is "is anything stuck?". A processor's
 backlog is what its consumer group has not committed past on the topics it reads (the topics
 its principal may read, from the ACL table: one list for both), the log time of the oldest of
-those records, and how many workers are in the group. Read as the admin principal; nothing is
-committed or joined (the consumer used here has no group).
+those records (for a principal that may read them), and how many workers are in the group.
+Nothing is committed or joined (the consumer used here has no group). Stuck is told between
+looks: records waiting and no progress since the last look (``Progress``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -67,24 +68,50 @@ class Backlog:
 
 
 @dataclass
+class Progress:
+    """Since when each processor has had records waiting at the same position, from one look
+    to the next. Pure: a look's backlogs come in, each one's stalled seconds go out (None when
+    nothing waits). One notion of "stuck" for `corridor run` and the operations centre."""
+
+    since: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+
+    def looked(self, found: Iterable[Backlog], now: datetime) -> list[tuple[Backlog, int | None]]:
+        out: list[tuple[Backlog, int | None]] = []
+        for each in found:
+            if not each.total:
+                self.since.pop(each.processor, None)
+                out.append((each, None))
+                continue
+            seen = self.since.get(each.processor)
+            if seen is None or seen[0] != each.position:
+                seen = self.since[each.processor] = (each.position, now)
+            out.append((each, int((now - seen[1]).total_seconds())))
+        return out
+
+
+@dataclass
 class Late:
-    """Which processors are behind: a record has waited for one longer than ``after_s``. Pure:
-    the backlogs come in, the lines to say go out, once when a processor falls behind and once
-    when it has caught up (a worker alive but stuck is what the supervisor cannot see)."""
+    """Which processors are behind: records have waited ``after_s`` seconds for one without it
+    committing past any. Pure: each look's backlogs come in, the lines to say go out, once when
+    a processor falls behind and once when it has caught up (a worker alive but stuck, or
+    rebuilding for minutes, is what the supervisor cannot see)."""
 
     after_s: float = 60.0
+    progress: Progress = field(default_factory=Progress)
     behind: set[str] = field(default_factory=set)
 
     def lines(self, found: Iterable[Backlog], now: datetime) -> list[tuple[str, str]]:
         """(processor, line) for each processor that fell behind or caught up since the last
-        call."""
+        look."""
         out = []
-        for each in found:
-            waited = (now - each.oldest).total_seconds() if each.oldest is not None else 0.0
-            if waited > self.after_s and each.processor not in self.behind:
+        for each, stalled in self.progress.looked(found, now):
+            late = stalled is not None and stalled >= self.after_s
+            if late and each.processor not in self.behind:
                 self.behind.add(each.processor)
-                out.append((each.processor, f"{each.processor} is behind: {each.describe(now)}"))
-            elif waited <= self.after_s and each.processor in self.behind:
+                stuck = _age(timedelta(seconds=stalled or 0))
+                out.append((each.processor, f"{each.processor} is behind, no progress for "
+                            f"{stuck}: {each.describe(now)}"))  # fmt: skip
+            elif not late and each.processor in self.behind:
                 self.behind.discard(each.processor)
                 out.append((each.processor,
                             f"{each.processor} has caught up: {each.describe(now)}"))  # fmt: skip

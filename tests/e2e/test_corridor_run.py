@@ -78,7 +78,7 @@ async def test_corridor_run_starts_a_killed_worker_again_and_stops_on_ctrl_c(
         # says when it has caught up (the region log gets every region's tick each second)
         os.kill(started["escalator"], signal.SIGSTOP)
         try:
-            await said_line(said, "escalator is behind: ", within=60)
+            await said_line(said, "escalator is behind, no progress for ", within=60)
         finally:
             os.kill(started["escalator"], signal.SIGCONT)
         await said_line(said, "escalator has caught up: ", within=90)

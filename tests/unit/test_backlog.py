@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from schemas.catalogue import INGRESS_TOPICS
-from services.stack.backlog import Backlog, Late, inputs
+from services.stack.backlog import Backlog, Late, Progress, inputs
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -34,20 +34,38 @@ def test_a_line_says_who_works_what_waits_and_since_when() -> None:
     )
 
 
+def look(progress: Progress, seconds: int, waiting: int, position: int) -> int | None:
+    found = [Backlog("allocator", "Stable", 1, {"t": waiting} if waiting else {}, None, position)]
+    ((_, stalled),) = progress.looked(found, NOW + timedelta(seconds=seconds))
+    return stalled
+
+
+def test_stalled_counts_from_the_last_progress_while_records_wait() -> None:
+    progress = Progress()
+    assert look(progress, 0, waiting=5, position=10) == 0  # first seen waiting
+    assert look(progress, 15, waiting=9, position=10) == 15  # more waiting, no progress
+    assert look(progress, 30, waiting=4, position=20) == 0  # it committed past some
+    assert look(progress, 90, waiting=4, position=20) == 60
+    assert look(progress, 95, waiting=0, position=24) is None  # caught up: forgotten
+    assert look(progress, 100, waiting=1, position=24) == 0  # a new record: from now
+
+
 def test_a_processor_is_said_behind_once_and_caught_up_once() -> None:
     late = Late(after_s=60)
-    at = {"allocator": NOW - timedelta(seconds=61), "ledger": NOW - timedelta(seconds=59)}
 
-    def looked(**oldest: datetime | None) -> list[str]:
-        found = [Backlog(p, "Stable", 1, {"t": 1} if o else {}, o) for p, o in oldest.items()]
-        return [line for _, line in late.lines(found, NOW)]
+    def looked(seconds: int, **positions: int | None) -> list[str]:
+        found = [Backlog(p, "Stable", 1, {"t": 5} if at is not None else {}, None, at or 0)
+                 for p, at in positions.items()]  # fmt: skip
+        return [line for _, line in late.lines(found, NOW + timedelta(seconds=seconds))]
 
-    said = looked(**at)
-    assert [s.split(":")[0] for s in said] == ["allocator is behind"]
-    assert looked(**at) == []  # still behind: said once
-    assert looked(allocator=None, ledger=NOW - timedelta(hours=1)) == [
-        "allocator has caught up: 1 worker (Stable); nothing waiting",
-        "ledger is behind: 1 worker (Stable); 1 record waiting (t 1), the oldest from 1 h ago",
+    assert looked(0, allocator=10, ledger=None) == []
+    assert looked(61, allocator=10, ledger=3) == [
+        "allocator is behind, no progress for 1 min: 1 worker (Stable); 5 records waiting (t 5)"
+    ]
+    assert looked(75, allocator=10, ledger=3) == []  # still behind: said once
+    assert looked(140, allocator=11, ledger=3) == [
+        "allocator has caught up: 1 worker (Stable); 5 records waiting (t 5)",
+        "ledger is behind, no progress for 1 min: 1 worker (Stable); 5 records waiting (t 5)",
     ]
     assert late.behind == {"ledger"}
 
