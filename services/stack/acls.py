@@ -8,6 +8,7 @@ faust processor manages its own internal topics (changelogs), named with its app
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +176,19 @@ async def ensure(bootstrap: str, wanted: Iterable[Acl]) -> list[Acl]:
                     raise StackError(f"creating ACL {acl.describe()} failed: {message}")
     finally:
         await admin.close()
+    await _visible(bootstrap, set(missing))
     return missing
+
+
+async def _visible(bootstrap: str, created: set[Acl], within: float = 15.0) -> None:
+    """Wait until the broker describes the ACLs just created: the controller applies them a
+    moment later, and a worker started at once (`corridor run` right after `up`), or `corridor
+    status`, would otherwise meet the old table."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not created <= await current(bootstrap):
+        if asyncio.get_running_loop().time() > deadline:
+            raise StackError(f"{len(created)} ACLs created but not visible after {within:g} s")
+        await asyncio.sleep(0.1)
 
 
 async def revoke(bootstrap: str, acls: Iterable[Acl]) -> int:

@@ -13,6 +13,7 @@ import psutil
 import pytest
 import yaml
 
+from services.config import PROJECT_ROOT
 from services.stack import process
 from services.stack.acls import registry_access
 from services.stack.local import topic_plans
@@ -33,6 +34,15 @@ def processes_under(folder: Path) -> list[str]:
         if str(folder) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(cmdline[:120])
     return found
+
+
+REVOKE_FIVE = """
+import asyncio
+from services.config import Settings
+from services.stack import acls
+s = Settings()
+print(asyncio.run(acls.revoke(s.bootstrap_servers, acls.table(acls.registry_access())[:5])))
+"""
 
 
 @pytest.fixture
@@ -80,6 +90,11 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
         assert f"{processor:<9} no worker" in status.stdout, status.stdout
     assert "nothing waiting" in status.stdout and "unknown" not in status.stdout
 
+    # ACLs the broker lacks when it starts again (an upgrade brings new ones) are created by
+    # `up` and in force when it returns: `corridor run` starts its workers right after it
+    revoked = subprocess.run([sys.executable, "-c", REVOKE_FIVE], env=env, cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+    assert revoked.stdout.strip() == "5", revoked.stdout + revoked.stderr
     down = corridor("down", env=env)
     assert down.returncode == 0, down.stderr
     assert processes_under(state) == []
@@ -92,6 +107,9 @@ def test_up_status_down_up_again_leaves_nothing_behind(stack_env) -> None:
     assert second.returncode == 0, second.stderr
     assert yaml.safe_load(signing.read_text()) == generated  # kept
     assert "topics: 0 created" in second.stdout and "migrations: 0 applied" in second.stdout
+    assert "acls: 5 created" in second.stdout
+    status = corridor("status", env=env)
+    assert status.stdout.count("healthy") == 3, status.stdout
     assert corridor("down", env=env).returncode == 0
     assert processes_under(state) == []
 
