@@ -70,6 +70,12 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
     region = region_code()
     await insert_scenario(db, region)
     await insert_history(db, region, f"{region}-e1")
+    for partner in ("health-test", "another-partner"):  # the page shows the partner its own
+        await db.execute(
+            "INSERT INTO rejections VALUES ($1, $2, 0, 0, 'validation_failed', $3, NULL, $4,"
+            " $5, 0, 0)", f"{region}-{partner}-refused", f"{namespace}.ingress.shelter-capacity.v1",
+            f"{region}: capacity must be at least 0 ({partner})", partner, T0,
+        )  # fmt: skip
     await _many_shelters(db, region, 2000)
     region_log = await create_topic(REGION_EVENTS.name, partitions=3)
     settings = settings_for(database_url, kafka_bootstrap, namespace).model_copy(
@@ -88,6 +94,10 @@ async def test_dashboard_shows_new_decisions_and_escalations_live(
                 await page.wait_for_selector(f'#situation tr[data-region="{region}"]')
                 await page.wait_for_selector("#live.on")  # the stream is at the topics' end
                 assert "token" not in page.url  # the fragment is dropped once read
+                refused = await page.inner_text("#rejections")
+                assert f"{region}: capacity must be at least 0 (health-test)" in refused
+                assert "validation failed · health-test · shelter-capacity.v1" in refused
+                assert "another-partner" not in refused
                 assert await page.inner_text("#who") == "partner health-test"
                 assert await page.locator("#situation tbody tr").count() == 1
                 await page.evaluate("window.__notReloaded = true")

@@ -172,6 +172,21 @@ async function loadEscalations() {
   }
 }
 
+// --- refused messages -----------------------------------------------------------------------
+
+// What intake refused and why (a partner sees its own): not on the live stream, so it is asked
+// for with the pipeline, every PIPELINE_MS. The reason and the message, never the bytes.
+async function loadRejections() {
+  const page = await api("/api/v1/rejections?limit=20");
+  const rows = page.items.map((r) => el("li", {},
+    el("strong", {}, r.reason.replaceAll("_", " ")),
+    ` · ${r.partner_id ?? "unknown sender"} · ${r.topic.replace(/^.*?ingress\./, "")}`,
+    el("div", {}, r.message.length > 200 ? `${r.message.slice(0, 200)}…` : r.message),
+    el("div", { class: "muted" }, time(r.rejected_at))));
+  if (!rows.length) rows.push(el("li", { class: "muted" }, "none"));
+  $("rejections").replaceChildren(...rows);
+}
+
 // --- is anything stuck? ---------------------------------------------------------------------
 
 function minutes(s) { return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`; }
@@ -261,7 +276,7 @@ async function stream() {
 
 function loadAll() {
   return Promise.all([loadSituation(), loadMap(), loadDecisions(), loadEscalations(),
-    loadPipeline()]);
+    loadPipeline(), loadRejections()]);
 }
 
 function logout() {
@@ -277,7 +292,10 @@ async function start() {
   const me = await api("/api/v1/whoami");
   $("who").textContent = me.role === "operator" ? "operator" : `partner ${me.partner_id}`;
   await loadAll();
-  pipelineTimer ??= setInterval(() => loadPipeline().catch(console.error), PIPELINE_MS);
+  pipelineTimer ??= setInterval(() => {
+    loadPipeline().catch(console.error);
+    loadRejections().catch(console.error);
+  }, PIPELINE_MS);
   stream();
 }
 
