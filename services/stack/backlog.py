@@ -180,6 +180,9 @@ async def backlogs(
     try:
         groups = {p: processor_id(p, namespace) for p in processors}
         partitions = await _partitions(admin, sorted({t for p in groups for t in reads[p]}))
+        # the consumer's own metadata for these topics, at once: without it each offsets call
+        # waits for it, 0.1 s per unknown topic (1.2 s of a 1.25 s look)
+        await consumer._client.set_topics(list(partitions))
         described = await _retrying(lambda: _describe(admin, list(groups.values())))
         out = []
         for processor, group in groups.items():
