@@ -156,8 +156,8 @@ def _opscentre_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
 
 
 async def run(settings: Settings, *, demo: bool) -> int:
-    """Runs until Ctrl-C (exit 0), or until a processor exits too often to be started again
-    (its exit code): a worker that exits on its own is started again (services/supervisor.py)."""
+    """Runs until Ctrl-C (exit 0): a worker that exits on its own is started again, however
+    often (services/supervisor.py)."""
     console = Console(highlight=False)
     logs = _log_folder(settings)
     console.print(f"logs: {logs}/<processor>.log", markup=False)
@@ -188,10 +188,10 @@ async def run(settings: Settings, *, demo: bool) -> int:
     for p in processors:
         if p.process is not None:
             await _stopped(p.process, p.name, console)
-    await asyncio.gather(*keepers, *tasks, return_exceptions=True)
-    if stopped_by_hand:
-        return 0
-    return next((p.gave_up or 1 for p in processors if p.gave_up is not None), 1)
+    for outcome in await asyncio.gather(*keepers, *tasks, return_exceptions=True):
+        if isinstance(outcome, Exception):  # a keeper that ended on its own: a bug, say it
+            console.print(f"corridor run: {type(outcome).__name__}: {outcome}", markup=False)
+    return 0 if stopped_by_hand else 1
 
 
 STOP_GRACE_S = 60.0  # a worker finishes its batch and commits in about a second
