@@ -79,9 +79,9 @@ class Supervised:
             see = f"see {self.logs}/{self.name}.log"
             quick = self.restarts.quick
             if quick >= self.restarts.failing and self.restarts.worth_saying():
-                console.print(f"{said}, {quick} times in a row: it does not start (is the broker"
-                              f" up?); trying again every {self.restarts.most_s:g} s; {see}",
-                              markup=False, soft_wrap=True)  # fmt: skip
+                console.print(f"{said}, {quick} times in a row: it does not start (the broker,"
+                              f" the database?); trying again every {self.restarts.most_s:g} s;"
+                              f" {see}", markup=False, soft_wrap=True)  # fmt: skip
             elif self.restarts.worth_saying():
                 console.print(f"{said}: starting it again in {delay:g} s; {see}",
                               markup=False, soft_wrap=True)  # fmt: skip

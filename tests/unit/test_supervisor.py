@@ -91,7 +91,7 @@ async def test_a_worker_that_does_not_start_is_tried_until_it_does(
     out = capsys.readouterr().out
     assert len(started) == 12
     assert out.count("a delivery to the broker failed): starting it again") == 3  # 1-3
-    assert "4 times in a row: it does not start (is the broker up?); trying again every" in out
+    assert "4 times in a row: it does not start (the broker, the database?); trying again" in out
     assert "9 times in a row" in out  # then every say_every (5) exits, not each
     assert not any(f"{n} times in a row" in out for n in (5, 6, 7, 8, 10, 11))
     assert "allocator runs again (for 0.5 s now, after 11 failed starts)" in out
