@@ -211,7 +211,8 @@ class Pipeline(Response):
     late_after_seconds: float = Field(description="Stalled this long, a processor is late.")
     stale: bool = Field(
         default=False,
-        description="The looks have failed for late_after_seconds (the broker cannot be"
-        " reached): what the processors do is unknown; checked_at is the last look that worked.",
+        description="The looks have failed for late_after_seconds (the broker or the database"
+        " cannot be reached): what the processors do is unknown; checked_at is the last look"
+        " that worked.",
     )
     processors: list[ProcessorProgress]

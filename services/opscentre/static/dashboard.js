@@ -199,9 +199,9 @@ async function loadPipeline() {
   const banner = $("late");
   if (data.stale) {
     banner.hidden = false;
+    const since = data.checked_at ? time(data.checked_at) : "it started";
     banner.textContent = "Whether decisions and escalations keep up is unknown: the operations" +
-      ` centre has not reached the broker since ${data.checked_at ? time(data.checked_at) :
-        "it started"}.`;
+      ` centre has not reached the broker or the database since ${since}.`;
     return;
   }
   banner.hidden = late.length === 0;
