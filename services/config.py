@@ -147,6 +147,11 @@ class Settings(BaseSettings):
 
     gateway_host: str = Field(default="127.0.0.1", description="HTTP gateway listen address.")
     gateway_port: int = Field(default=8766, ge=1, le=65535, description="HTTP gateway port.")
+    gateway_answer_within: float = Field(
+        default=10.0, gt=0, le=120,
+        description="Seconds a partner's request waits for the broker before a 503 (aiokafka's"
+        " 40 s would outlast many HTTP clients' timeouts).",
+    )  # fmt: skip
     gateway_rate: float = Field(
         default=10.0, gt=0, le=10_000, description="Events a partner may post per second (HTTP)."
     )

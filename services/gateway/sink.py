@@ -32,6 +32,11 @@ class KafkaPublisher:
             **connect(self._settings.bootstrap_servers, "gateway", self._settings),
             acks="all",
             max_request_size=MAX_MESSAGE_BYTES,
+            # a partner's request waits this long for the broker, then gets a 503 (aiokafka's
+            # 40 s outlasts many HTTP clients, leaving the partner not knowing). A record the
+            # broker takes later anyway is harmless: the partner sends it again under the same
+            # id, and intake refuses the second copy as a duplicate.
+            request_timeout_ms=int(self._settings.gateway_answer_within * 1000),
         )
         await self._producer.start()
 
