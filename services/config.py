@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         description="`corridor run` says a processor is behind once a record has waited for it"
-        " this many seconds (and again when it has caught up).",
+        " this many seconds without progress (and again when it makes progress again).",
     )
     late_every: float = Field(
         default=15.0, gt=0, description="Seconds between `corridor run`'s looks at the backlogs."

@@ -87,8 +87,8 @@ async def _watch(settings: Settings, console: Console) -> None:
 
 async def _late(settings: Settings, console: Console, logs: Path) -> None:
     """Say when a processor falls behind (records have waited ``late_after`` s for it with no
-    progress) and when it has caught up: a worker alive but stuck is what the supervisor cannot
-    see."""
+    progress) and when it makes progress again: a worker alive but stuck is what the supervisor
+    cannot see."""
     late, unknown = Late(settings.late_after), False
     while True:
         await asyncio.sleep(settings.late_every)

@@ -93,7 +93,7 @@ class Progress:
 class Late:
     """Which processors are behind: records have waited ``after_s`` seconds for one without it
     committing past any. Pure: each look's backlogs come in, the lines to say go out, once when
-    a processor falls behind and once when it has caught up (a worker alive but stuck, or
+    a processor falls behind and once when it makes progress again (a worker alive but stuck, or
     rebuilding for minutes, is what the supervisor cannot see)."""
 
     after_s: float = 60.0
@@ -101,7 +101,7 @@ class Late:
     behind: set[str] = field(default_factory=set)
 
     def lines(self, found: Iterable[Backlog], now: datetime) -> list[tuple[str, str]]:
-        """(processor, line) for each processor that fell behind or caught up since the last
+        """(processor, line) for each processor that fell behind or moves again since the last
         look."""
         out = []
         for each, stalled in self.progress.looked(found, now):
@@ -113,8 +113,8 @@ class Late:
                             f"{stuck}: {each.describe(now)}"))  # fmt: skip
             elif not late and each.processor in self.behind:
                 self.behind.discard(each.processor)
-                out.append((each.processor,
-                            f"{each.processor} has caught up: {each.describe(now)}"))  # fmt: skip
+                again = f"{each.processor} makes progress again: {each.describe(now)}"
+                out.append((each.processor, again))
         return out
 
 

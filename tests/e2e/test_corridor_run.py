@@ -75,13 +75,13 @@ async def test_corridor_run_starts_a_killed_worker_again_and_stops_on_ctrl_c(
         assert any("allocator stopped (killed by signal 9): starting it again in 1 s" in line
                    for line in said), "".join(said)[-2000:]  # fmt: skip
         # a worker alive but stuck (stopped): its backlog grows, `corridor run` says so; and
-        # says when it has caught up (the region log gets every region's tick each second)
+        # says when it makes progress again (the region log gets every region's tick each second)
         os.kill(started["escalator"], signal.SIGSTOP)
         try:
             await said_line(said, "escalator is behind, no progress for ", within=60)
         finally:
             os.kill(started["escalator"], signal.SIGCONT)
-        await said_line(said, "escalator has caught up: ", within=90)
+        await said_line(said, "escalator makes progress again: ", within=90)
         run.send_signal(signal.SIGINT)  # Ctrl-C
         assert await asyncio.wait_for(run.wait(), 120) == 0
     finally:

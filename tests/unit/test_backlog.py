@@ -64,7 +64,7 @@ def test_a_processor_is_said_behind_once_and_caught_up_once() -> None:
     ]
     assert looked(75, allocator=10, ledger=3) == []  # still behind: said once
     assert looked(140, allocator=11, ledger=3) == [
-        "allocator has caught up: 1 worker (Stable); 5 records waiting (t 5)",
+        "allocator makes progress again: 1 worker (Stable); 5 records waiting (t 5)",
         "ledger is behind, no progress for 1 min: 1 worker (Stable); 5 records waiting (t 5)",
     ]
     assert late.behind == {"ledger"}
