@@ -38,6 +38,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Invalid cursor."},
     401: {"model": Problem, "description": "No token, or an unknown one."},
     403: {"model": Problem, "description": "Outside the token's regions or sectors."},
+    503: {"model": Problem, "description": "The ledger's database is not answering; retry."},
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import asyncpg
 import orjson
+import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.config import Settings
@@ -20,6 +21,7 @@ from services.opscentre.pipeline import PipelineWatch
 from services.registry.partners import PartnerRegistry, load_secrets
 
 STATIC = Path(__file__).parent / "static"
+log = structlog.get_logger()
 MIN_TOKEN_LENGTH = 16
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -100,6 +102,17 @@ def create_app(settings: Settings, partners: PartnerRegistry | None = None) -> F
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def ledger_unreachable(request: Request, exc: Exception) -> Response:
+        """The ledger's database not answering is a 503 to retry, not a 500 and a traceback."""
+        log.warning("opscentre.ledger_unreachable", path=request.url.path,
+                    error=type(exc).__name__)  # fmt: skip
+        body = {"detail": "the ledger's database is not answering; retry"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.middleware("http")
     async def security_headers(
