@@ -8,14 +8,18 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from services.stack import process
 from tests.integration.opscentre import OPERATOR_TOKEN, LiveServer, Partners, auth, settings_for
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 class Relay:
@@ -97,4 +101,34 @@ async def test_the_api_says_503_while_the_ledger_database_is_away(database_url: 
                     break
                 await asyncio.sleep(0.1)
             assert back.status_code == 200, back.text
+    relay.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}")
+async def test_the_page_says_the_ledger_is_away_and_loads_again_once_it_is_back(
+    database_url: str,
+) -> None:
+    from playwright.async_api import async_playwright
+
+    url = urlsplit(database_url)
+    relay = Relay(url.hostname or "127.0.0.1", url.port or 5432)
+    relay.start()
+    relayed = urlunsplit(url._replace(netloc=url.netloc.replace(f":{url.port}", f":{relay.port}")))
+    settings = settings_for(relayed, "127.0.0.1:1", "unused")
+    with LiveServer(settings, Partners.covering("ZZ00000001").registry) as server:
+        relay.cut()  # before the page opens: it must still start, and say why it is empty
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            try:
+                page = await browser.new_page()
+                await page.goto(f"{server.url}/#token={OPERATOR_TOKEN}")
+                away = page.locator("#ledger-down")
+                await away.wait_for(state="visible")
+                assert "The ledger's database is not answering" in await away.inner_text()
+                relay.start()
+                await page.evaluate("loadRejections()")  # as the page does every 15 s
+                await away.wait_for(state="hidden")
+                await page.wait_for_selector("#rejections li")  # everything loaded again
+            finally:
+                await browser.close()
     relay.close()

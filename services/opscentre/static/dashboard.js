@@ -30,8 +30,20 @@ function el(tag, attrs, ...children) {
 async function api(path) {
   const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
   if (response.status === 401) { logout(); throw new Error("unauthorised"); }
+  if (response.status === 503) { ledgerAway(true); throw new Error(`${path}: 503`); }
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  if (!NOT_LEDGER.has(path)) ledgerAway(false);
   return response.json();
+}
+
+// The ledger's database away (503): say so, and load everything again once it answers.
+const NOT_LEDGER = new Set(["/api/v1/whoami", "/api/v1/pipeline"]);
+let ledgerIsAway = false;
+function ledgerAway(away) {
+  if (away === ledgerIsAway) return;
+  ledgerIsAway = away;
+  $("ledger-down").hidden = !away;
+  if (!away) loadAll().catch(console.error);
 }
 
 function fmt(n) { return Number(n).toLocaleString("en"); }
@@ -291,7 +303,7 @@ async function start() {
   $("board").hidden = false;
   const me = await api("/api/v1/whoami");
   $("who").textContent = me.role === "operator" ? "operator" : `partner ${me.partner_id}`;
-  await loadAll();
+  await loadAll().catch(console.error);  // the ledger away: the page still starts, and says so
   pipelineTimer ??= setInterval(() => {
     loadPipeline().catch(console.error);
     loadRejections().catch(console.error);
