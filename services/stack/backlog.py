@@ -175,9 +175,9 @@ async def backlogs(
     access = connect(bootstrap, principal, settings)
     admin = AIOKafkaAdminClient(**access, request_timeout_ms=10000)
     consumer = AIOKafkaConsumer(**access, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
+    try:  # started inside: a broker that goes away between the two leaves no client open
+        await admin.start()
+        await consumer.start()
         groups = {p: processor_id(p, namespace) for p in processors}
         partitions = await _partitions(admin, sorted({t for p in groups for t in reads[p]}))
         # the consumer's own metadata for these topics, at once: without it each offsets call
