@@ -13,9 +13,7 @@ from services.config import PROJECT_ROOT
 from services.stack import process
 from services.stack.acls import registry_access
 from services.stack.local import topic_plans
-from tests.e2e.own_stack import CORRIDOR, corridor, processes_under, stack_env
-
-__all__ = ["stack_env"]  # the fixture, used by name
+from tests.e2e.own_stack import CORRIDOR, corridor, processes_under
 
 REVOKE_FIVE = """
 import asyncio

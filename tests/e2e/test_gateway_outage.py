@@ -23,9 +23,8 @@ from services.opscentre.auth import partner_token
 from services.publish import partner_event
 from services.stack import process
 from tests import samples
-from tests.e2e.own_stack import corridor, stack_env
+from tests.e2e.own_stack import corridor
 
-__all__ = ["stack_env"]  # the fixture, used by name
 PARTNER = "iom-dtm-ht"
 
 
